@@ -1,0 +1,400 @@
+"""Every ``KAPU_*`` setting: its default, its type and one line of doc.
+
+This module is the one place where settings are defined. ``load_config``
+reads a Flask config mapping, refuses unknown ``KAPU_`` keys and ill-typed
+values with a :class:`~flask_kapu.errors.KapuConfigError` naming the key, and
+returns a frozen :class:`KapuConfig`. The documentation's configuration page
+is generated from :data:`SETTINGS`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from limits import parse_many
+
+from .errors import KapuConfigError
+
+__all__ = ["SETTINGS", "KapuConfig", "Setting", "load_config"]
+
+
+def _duration(key: str, value: object) -> timedelta:
+    if isinstance(value, timedelta):
+        result = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        result = timedelta(seconds=value)
+    else:
+        raise KapuConfigError(key, f"expected a timedelta or seconds, got {value!r}")
+    if result <= timedelta(0):
+        raise KapuConfigError(key, "must be positive")
+    return result
+
+
+def _optional_duration(key: str, value: object) -> timedelta | None:
+    return None if value is None else _duration(key, value)
+
+
+def _positive_int(key: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise KapuConfigError(key, f"expected a positive integer, got {value!r}")
+    return value
+
+
+def _bool(key: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise KapuConfigError(key, f"expected True or False, got {value!r}")
+    return value
+
+
+def _str(key: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise KapuConfigError(key, f"expected a string, got {value!r}")
+    return value
+
+
+def _optional_str(key: str, value: object) -> str | None:
+    return None if value is None else _str(key, value)
+
+
+def _prefix(key: str, value: object) -> str:
+    text = _str(key, value)
+    if not text.startswith("/") or text.endswith("/") or "//" in text:
+        raise KapuConfigError(key, f"expected a path like '/kapu', got {value!r}")
+    return text
+
+
+def _zone(key: str, value: object) -> str:
+    name = _str(key, value)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise KapuConfigError(key, f"unknown time zone {name!r}") from exc
+    return name
+
+
+def _sunset(key: str, value: object) -> date | datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise KapuConfigError(key, "a datetime must be timezone-aware (or give a date)")
+        return value
+    if isinstance(value, date):
+        return value
+    raise KapuConfigError(key, f"expected a date or an aware datetime, got {value!r}")
+
+
+def _methods(key: str, value: object) -> tuple[str, ...]:
+    known = {"totp", "email", "webauthn"}
+    if isinstance(value, str) or not isinstance(value, (tuple, list, set, frozenset)):
+        raise KapuConfigError(key, f"expected a sequence of method names, got {value!r}")
+    methods = tuple(value)
+    unknown = [m for m in methods if m not in known]
+    if unknown or not all(isinstance(m, str) for m in methods):
+        raise KapuConfigError(key, f"unknown methods {unknown!r}; known: {sorted(known)}")
+    return methods
+
+
+def _rate(key: str, value: object) -> str:
+    text = _str(key, value)
+    try:
+        parse_many(text)
+    except ValueError as exc:
+        raise KapuConfigError(key, f"not a rate limit like '30 per minute': {text!r}") from exc
+    return text
+
+
+def _keys(key: str, value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (list, tuple)) and all(isinstance(k, str) and k for k in value):
+        return tuple(value)
+    raise KapuConfigError(key, "expected a key string or a list of key strings")
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """One ``KAPU_*`` key: where it lands in :class:`KapuConfig` and how it is read."""
+
+    key: str
+    default: Any
+    type: str
+    doc: str
+    parse: Callable[[str, object], Any]
+
+    @property
+    def attribute(self) -> str:
+        return self.key.removeprefix("KAPU_").lower()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "KAPU_DATABASE_URL",
+        None,
+        "str | None",
+        "SQLAlchemy URL; default: a SQLite file `kapu.sqlite3` in the instance folder.",
+        _optional_str,
+    ),
+    Setting(
+        "KAPU_URL_PREFIX",
+        "/kapu",
+        "str",
+        "Where the HTML pages live; the JSON API is under `{prefix}/api`.",
+        _prefix,
+    ),
+    Setting(
+        "KAPU_ACTIVATION_CODE_TTL",
+        timedelta(days=5),
+        "timedelta | seconds",
+        "Lifetime of activation and password-reset codes.",
+        _duration,
+    ),
+    Setting(
+        "KAPU_EMAIL_CODE_TTL",
+        timedelta(minutes=10),
+        "timedelta | seconds",
+        "Lifetime of e-mailed Ügyfélkapu+ codes.",
+        _duration,
+    ),
+    Setting(
+        "KAPU_PLUSZ_MAX_AGE",
+        None,
+        "timedelta | seconds | None",
+        "Default `max_age` of `@requires_plusz`; None: as long as the session.",
+        _optional_duration,
+    ),
+    Setting(
+        "KAPU_FRESH_PLUSZ_MAX_AGE",
+        timedelta(minutes=10),
+        "timedelta | seconds",
+        "How recent a step-up must be to add or remove a factor.",
+        _duration,
+    ),
+    Setting(
+        "KAPU_PLUSZ_REQUIRED_FROM",
+        None,
+        "date | aware datetime | None",
+        "Sunset: from then on a password alone lets nobody in.",
+        _sunset,
+    ),
+    Setting(
+        "KAPU_TIMEZONE",
+        "Europe/Budapest",
+        "str",
+        "Zone in which a sunset `date` starts at midnight.",
+        _zone,
+    ),
+    Setting(
+        "KAPU_SECOND_FACTORS",
+        ("totp", "email", "webauthn"),
+        "sequence of str",
+        "Second-factor methods offered.",
+        _methods,
+    ),
+    Setting(
+        "KAPU_MAX_FAILED_ATTEMPTS",
+        5,
+        "int",
+        "Consecutive failures of a username before it is temporarily locked.",
+        _positive_int,
+    ),
+    Setting(
+        "KAPU_LOCKOUT_DURATION",
+        timedelta(minutes=1),
+        "timedelta | seconds",
+        "First lock's length; each further lock doubles it.",
+        _duration,
+    ),
+    Setting(
+        "KAPU_LOCKOUT_MAX_DURATION",
+        timedelta(hours=1),
+        "timedelta | seconds",
+        "Longest a lock can grow.",
+        _duration,
+    ),
+    Setting(
+        "KAPU_CODE_MAX_ATTEMPTS",
+        5,
+        "int",
+        "Wrong guesses one mailed code survives before it is void.",
+        _positive_int,
+    ),
+    Setting(
+        "KAPU_PENDING_ACCOUNT_TTL",
+        timedelta(days=60),
+        "timedelta | seconds",
+        "Never-activated accounts older than this are removed by `flask kapu purge`.",
+        _duration,
+    ),
+    Setting("KAPU_PASSWORD_MIN_LENGTH", 8, "int", "Shortest password accepted.", _positive_int),
+    Setting(
+        "KAPU_PASSWORD_MAX_LENGTH",
+        1024,
+        "int",
+        "Longest password accepted (bounds hashing work).",
+        _positive_int,
+    ),
+    Setting(
+        "KAPU_PASSWORD_REQUIRE_MIXED_CASE",
+        True,
+        "bool",
+        "Require upper- and lower-case letters.",
+        _bool,
+    ),
+    Setting(
+        "KAPU_PASSWORD_REQUIRE_DIGIT_OR_SYMBOL", True, "bool", "Require a digit or a symbol.", _bool
+    ),
+    Setting(
+        "KAPU_ARGON2_TIME_COST",
+        3,
+        "int",
+        "argon2id passes; a change rehashes at the next login.",
+        _positive_int,
+    ),
+    Setting(
+        "KAPU_ARGON2_MEMORY_COST",
+        65536,
+        "int",
+        "argon2id memory in KiB; a change rehashes at the next login.",
+        _positive_int,
+    ),
+    Setting(
+        "KAPU_ARGON2_PARALLELISM",
+        4,
+        "int",
+        "argon2id lanes; a change rehashes at the next login.",
+        _positive_int,
+    ),
+    Setting(
+        "KAPU_RATELIMIT_STORAGE_URI",
+        "memory://",
+        "str",
+        "Per-IP limit storage (`redis://...` to share it between instances).",
+        _str,
+    ),
+    Setting(
+        "KAPU_RATELIMIT_SECRETS",
+        "30 per minute",
+        "str",
+        "Per-IP limit on requests that check a typed secret.",
+        _rate,
+    ),
+    Setting(
+        "KAPU_RATELIMIT_REGISTER", "10 per minute", "str", "Per-IP limit on registrations.", _rate
+    ),
+    Setting(
+        "KAPU_RATELIMIT_MAIL",
+        "10 per minute",
+        "str",
+        "Per-IP limit on requests that send a mail on demand.",
+        _rate,
+    ),
+    Setting(
+        "KAPU_EID_CHECK_LIMIT", "5 per hour", "str", "Limit of e-ID checks per document ID.", _rate
+    ),
+    Setting(
+        "KAPU_EID_TOKEN_TTL",
+        timedelta(minutes=30),
+        "timedelta | seconds",
+        "How long a checked e-ID stays valid for registration.",
+        _duration,
+    ),
+    Setting(
+        "KAPU_ENCRYPTION_KEYS",
+        None,
+        "str | list[str] | None",
+        "Fernet keys for secrets at rest, newest first; default: derived from SECRET_KEY.",
+        _keys,
+    ),
+    Setting(
+        "KAPU_HELP_TEXT",
+        "",
+        "str",
+        "Help-line text shown where a user may be stuck (empty: none).",
+        _str,
+    ),
+    Setting(
+        "KAPU_HOME_ENDPOINT",
+        None,
+        "str | None",
+        "Endpoint to land on after login when no `next` is given; default `/`.",
+        _optional_str,
+    ),
+    Setting(
+        "KAPU_MAIL_SUBJECT_PREFIX", "[Ügyfélkapu] ", "str", "Prefix of every mail subject.", _str
+    ),
+)
+
+_BY_KEY = {setting.key: setting for setting in SETTINGS}
+
+
+@dataclasses.dataclass(frozen=True)
+class KapuConfig:
+    """The parsed settings of one app; attribute names are the keys without ``KAPU_``."""
+
+    database_url: str | None
+    url_prefix: str
+    activation_code_ttl: timedelta
+    email_code_ttl: timedelta
+    plusz_max_age: timedelta | None
+    fresh_plusz_max_age: timedelta
+    plusz_required_from: date | datetime | None
+    timezone: str
+    second_factors: tuple[str, ...]
+    max_failed_attempts: int
+    lockout_duration: timedelta
+    lockout_max_duration: timedelta
+    code_max_attempts: int
+    pending_account_ttl: timedelta
+    password_min_length: int
+    password_max_length: int
+    password_require_mixed_case: bool
+    password_require_digit_or_symbol: bool
+    argon2_time_cost: int
+    argon2_memory_cost: int
+    argon2_parallelism: int
+    ratelimit_storage_uri: str
+    ratelimit_secrets: str
+    ratelimit_register: str
+    ratelimit_mail: str
+    eid_check_limit: str
+    eid_token_ttl: timedelta
+    encryption_keys: tuple[str, ...]
+    help_text: str
+    home_endpoint: str | None
+    mail_subject_prefix: str
+
+    @property
+    def api_prefix(self) -> str:
+        return f"{self.url_prefix}/api"
+
+    @property
+    def sunset(self) -> datetime | None:
+        """``KAPU_PLUSZ_REQUIRED_FROM`` as an aware UTC instant."""
+        value = self.plusz_required_from
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            zone: tzinfo = ZoneInfo(self.timezone)
+            value = datetime.combine(value, time.min, tzinfo=zone)
+        return value.astimezone(timezone.utc)
+
+
+def load_config(mapping: Mapping[str, Any]) -> KapuConfig:
+    """Read every ``KAPU_*`` key of ``mapping``; refuse unknown and ill-typed ones."""
+    unknown = sorted(k for k in mapping if k.startswith("KAPU_") and k not in _BY_KEY)
+    if unknown:
+        raise KapuConfigError(unknown[0], "unknown flask_kapu setting (see the configuration docs)")
+    values = {
+        setting.attribute: setting.parse(setting.key, mapping.get(setting.key, setting.default))
+        for setting in SETTINGS
+    }
+    if values["password_min_length"] > values["password_max_length"]:
+        raise KapuConfigError("KAPU_PASSWORD_MIN_LENGTH", "is larger than KAPU_PASSWORD_MAX_LENGTH")
+    return KapuConfig(**values)

@@ -1,0 +1,191 @@
+"""Every error flask_kapu raises, under one root.
+
+HTTP-facing errors also subclass werkzeug's ``HTTPException`` so that, even
+outside the extension's own error handlers, Flask answers them with the right
+status instead of a 500. Each carries a machine ``problem`` code (API.md) and
+the data a page or a problem document needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from werkzeug.exceptions import HTTPException
+
+__all__ = [
+    "CodeExpired",
+    "CsrfFailed",
+    "EidNotRecognised",
+    "EnrollmentRequired",
+    "InvalidCode",
+    "InvalidCredentials",
+    "InvalidInput",
+    "InvalidJson",
+    "KapuConfigError",
+    "KapuError",
+    "KapuHTTPError",
+    "LoginRequired",
+    "MailDeliveryError",
+    "NotFound",
+    "PluszRequired",
+    "ServiceUnavailable",
+    "TokenInvalid",
+    "TooManyAttempts",
+    "UsernameTaken",
+    "WeakPassword",
+]
+
+
+class KapuError(Exception):
+    """Root of every flask_kapu error."""
+
+
+class KapuConfigError(KapuError, ValueError):
+    """A ``KAPU_*`` setting is unknown, ill-typed or missing; names the key."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+
+
+class MailDeliveryError(KapuError):
+    """A mail could not be handed to the mail server."""
+
+
+class KapuHTTPError(KapuError, HTTPException):
+    """An error with an HTTP status and a problem document (RFC 9457)."""
+
+    code: int | None = 400
+    problem: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: Mapping[str, Sequence[str]] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(description=detail or self.title)
+        self.detail = detail or self.title
+        self.errors = {field: list(messages) for field, messages in (errors or {}).items()}
+        self.extra = dict(extra or {})
+
+    @property
+    def status(self) -> int:
+        return self.code or 400
+
+    def headers(self) -> dict[str, str]:
+        """Extra response headers this error needs."""
+        return {}
+
+
+class InvalidJson(KapuHTTPError):
+    code = 400
+    problem = "invalid_json"
+    title = "Malformed JSON"
+
+
+class InvalidInput(KapuHTTPError):
+    code = 422
+    problem = "invalid_input"
+    title = "Invalid input"
+
+
+class WeakPassword(KapuHTTPError):
+    code = 422
+    problem = "weak_password"
+    title = "Password too weak"
+
+
+class UsernameTaken(KapuHTTPError):
+    code = 409
+    problem = "username_taken"
+    title = "Username taken"
+
+
+class InvalidCredentials(KapuHTTPError):
+    code = 401
+    problem = "invalid_credentials"
+    title = "Invalid credentials"
+
+
+class InvalidCode(KapuHTTPError):
+    code = 400
+    problem = "invalid_code"
+    title = "Invalid code"
+
+
+class CodeExpired(KapuHTTPError):
+    code = 400
+    problem = "code_expired"
+    title = "Code expired"
+
+
+class EidNotRecognised(KapuHTTPError):
+    code = 400
+    problem = "eid_not_recognised"
+    title = "Card data not recognised"
+
+
+class TokenInvalid(KapuHTTPError):
+    code = 400
+    problem = "token_invalid"
+    title = "Token invalid or expired"
+
+
+class CsrfFailed(KapuHTTPError):
+    code = 400
+    problem = "csrf_failed"
+    title = "CSRF token missing or invalid"
+
+
+class NotFound(KapuHTTPError):
+    code = 404
+    problem = "not_found"
+    title = "Not found"
+
+
+class LoginRequired(KapuHTTPError):
+    code = 401
+    problem = "login_required"
+    title = "Login required"
+
+
+class PluszRequired(KapuHTTPError):
+    code = 401
+    problem = "plusz_required"
+    title = "Ügyfélkapu+ step-up required"
+
+
+class EnrollmentRequired(KapuHTTPError):
+    code = 403
+    problem = "enrollment_required"
+    title = "Ügyfélkapu+ enrolment required"
+
+
+class TooManyAttempts(KapuHTTPError):
+    code = 429
+    problem = "too_many_attempts"
+    title = "Too many attempts"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
+        super().__init__(detail, extra={"retry_after": retry_after})
+        self.retry_after = max(1, int(retry_after))
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class ServiceUnavailable(KapuHTTPError):
+    code = 503
+    problem = "service_unavailable"
+    title = "Service temporarily unavailable"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 5) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

@@ -1,0 +1,189 @@
+"""``Kapu``: the extension object a host app creates (Flask-Login style).
+
+``init_app`` reads and checks every ``KAPU_*`` key, builds the store, mailer
+and services, wires Flask-Login, Flask-Babel and the blueprints, and keeps
+all of it in ``app.extensions["kapu"]`` so one ``Kapu`` serves an app factory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, request
+from flask.typing import ResponseReturnValue
+from flask_login import LoginManager
+from werkzeug.wrappers import Response
+
+from . import i18n, services
+from . import session as kapu_session
+from .cli import kapu_cli
+from .clock import Clock, utcnow
+from .codes import CodeHasher
+from .config import KapuConfig, load_config
+from .decorators import refuse_login
+from .errors import KapuConfigError, KapuHTTPError
+from .identity import EidTokens, IdentityRegistry
+from .mail import Mailer, MailNotifier, mailer_from_config
+from .passwords import PasswordHashing, PasswordPolicy
+from .ratelimit import RateLimiter
+from .responses import problem_response, wants_json
+from .state import KapuState, RefusalHandler, get_state
+from .store import Account, Store
+from .views import error_page, register_views
+
+__all__ = ["Kapu"]
+
+
+class Kapu:
+    """Ügyfélkapu accounts and Ügyfélkapu+ step-up for a Flask app.
+
+    ``registry`` is the e-ID identity registry (``lookup(document_id,
+    registration_code)``); ``mailer`` replaces the SMTP/outbox mailer.
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        registry: IdentityRegistry | None = None,
+        mailer: Mailer | None = None,
+    ) -> None:
+        self.registry = registry
+        self.mailer = mailer
+        self.clock: Clock = utcnow
+        self._unauthorized: RefusalHandler | None = None
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        if "kapu" in app.extensions:
+            raise KapuConfigError("app.extensions", "flask_kapu is already initialised on this app")
+        if getattr(app, "login_manager", None) is not None:
+            raise KapuConfigError(
+                "login_manager",
+                "flask_kapu brings Flask-Login's LoginManager; remove the app's own",
+            )
+        config = load_config(app.config)
+        secret_keys = _secret_keys(app.config)
+        mailer = self.mailer or mailer_from_config(app.config)
+        notifier = MailNotifier(app, mailer, subject_prefix=config.mail_subject_prefix)
+        deps = services.Deps(
+            config=config,
+            store=Store(_database_url(app, config)),
+            hashing=PasswordHashing(
+                time_cost=config.argon2_time_cost,
+                memory_cost=config.argon2_memory_cost,
+                parallelism=config.argon2_parallelism,
+            ),
+            policy=PasswordPolicy(
+                min_length=config.password_min_length,
+                max_length=config.password_max_length,
+                require_mixed_case=config.password_require_mixed_case,
+                require_digit_or_symbol=config.password_require_digit_or_symbol,
+            ),
+            codes=CodeHasher(secret_keys),
+            clock=lambda: self.clock(),
+            notifier=notifier,
+            sender=app,
+        )
+        app.extensions["kapu"] = KapuState(
+            config=config,
+            deps=deps,
+            limiter=RateLimiter(config.ratelimit_storage_uri),
+            mailer=mailer,
+            notifier=notifier,
+            eid_tokens=EidTokens(secret_keys, config.eid_token_ttl),
+            registry=self.registry,
+            unauthorized_handler=self._unauthorized,
+        )
+        _wire_login(app)
+        i18n.install(app)
+        register_views(app, config)
+        app.register_error_handler(KapuHTTPError, _render_error)
+        app.after_request(_remember_language)
+        app.cli.add_command(kapu_cli)
+
+    def unauthorized_handler(self, handler: RefusalHandler) -> RefusalHandler:
+        """Replace the answer to anonymous requests for protected views (decorator)."""
+        self._unauthorized = handler
+        return handler
+
+    def register(
+        self,
+        username: str,
+        email: str,
+        *,
+        person: Mapping[str, Any] | None = None,
+        language: str = "hu",
+    ) -> Account:
+        """Office registration: a pending account whose activation code is mailed.
+
+        Runs inside an app context. Raises a :class:`~flask_kapu.errors.KapuError`
+        subclass on bad input or a taken username.
+        """
+        state = get_state()
+        result = services.register(
+            state.deps,
+            services.Context(),
+            username=username,
+            email=email,
+            person=person,
+            via="office",
+            language=language,
+        )
+        return result.account
+
+    @staticmethod
+    def config() -> KapuConfig:
+        """The current app's parsed settings."""
+        return get_state().config
+
+
+def _secret_keys(config: Mapping[str, Any]) -> list[str | bytes]:
+    key = config.get("SECRET_KEY")
+    if not key:
+        raise KapuConfigError("SECRET_KEY", "flask_kapu needs the app's SECRET_KEY to be set")
+    return [key, *(config.get("SECRET_KEY_FALLBACKS") or [])]
+
+
+def _database_url(app: Flask, config: KapuConfig) -> str:
+    if config.database_url:
+        return config.database_url
+    os.makedirs(app.instance_path, exist_ok=True)
+    return "sqlite:///" + os.path.join(app.instance_path, "kapu.sqlite3")
+
+
+def _wire_login(app: Flask) -> None:
+    manager = LoginManager(app)
+    manager.user_loader(_load_account)
+    manager.unauthorized_handler(lambda: (get_state().unauthorized_handler or refuse_login)())
+
+
+def _load_account(user_id: str) -> Account | None:
+    """Flask-Login's loader: the session's account, if it is active at the session's epoch."""
+    proof = kapu_session.current_proof()
+    if proof is None or str(proof.account_id) != user_id:
+        return None
+    with get_state().deps.store.transaction() as repo:
+        account = repo.account(proof.account_id)
+    if account is None or not account.is_active or account.session_epoch != proof.epoch:
+        return None
+    return account
+
+
+def _render_error(error: KapuHTTPError) -> ResponseReturnValue:
+    """Errors raised in host views: problem+json for JSON clients, else a page."""
+    if wants_json():
+        return problem_response(error)
+    return error_page(error)
+
+
+def _remember_language(response: Response) -> Response:
+    lang = request.args.get("lang")
+    if lang in i18n.LANGUAGES and request.cookies.get(i18n.COOKIE) != lang:
+        response.set_cookie(
+            i18n.COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        )
+    return response

@@ -1,0 +1,112 @@
+"""Flask-WTF forms of the HTML pages; the rules themselves live in the services."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
+
+from .i18n import lazy_gettext as _l
+
+__all__ = [
+    "ChangePasswordForm",
+    "CodeForm",
+    "EidCheckForm",
+    "EidRegisterForm",
+    "ForgotForm",
+    "LoginForm",
+    "LogoutForm",
+    "RegisterForm",
+]
+
+_REQUIRED = _l("This field is required.")
+_LONG = _l("This value is too long.")
+
+
+def _text(label: object, max_length: int = 256) -> StringField:
+    return StringField(
+        label, validators=[InputRequired(_REQUIRED), Length(max=max_length, message=_LONG)]
+    )
+
+
+def _password(label: object) -> PasswordField:
+    return PasswordField(
+        label, validators=[InputRequired(_REQUIRED), Length(max=4096, message=_LONG)]
+    )
+
+
+class LoginForm(FlaskForm):
+    username = _text(_l("Username"))
+    password = _password(_l("Password"))
+
+
+class LogoutForm(FlaskForm):
+    """Only the CSRF token: logging out changes state."""
+
+
+class RegisterForm(FlaskForm):
+    username = _text(_l("Username"))
+    email = EmailField(
+        _l("E-mail address"), validators=[InputRequired(_REQUIRED), Length(max=254, message=_LONG)]
+    )
+    family_name = _text(_l("Family name"), 200)
+    given_name = _text(_l("Given name"), 200)
+    birth_date = DateField(
+        _l("Date of birth"),
+        validators=[DataRequired(_l("Enter a date in the past as YYYY-MM-DD."))],
+    )
+    accept_terms = BooleanField(
+        _l("I accept the terms of use"),
+        validators=[DataRequired(_l("You must accept the terms of use."))],
+    )
+
+
+class EidCheckForm(FlaskForm):
+    document_id = _text(_l("Document ID"), 32)
+    registration_code = _text(_l("Registration code"), 32)
+
+
+class EidRegisterForm(FlaskForm):
+    token = HiddenField(validators=[InputRequired(_REQUIRED), Length(max=4096)])
+    username = _text(_l("Username"))
+    email = EmailField(
+        _l("E-mail address"), validators=[InputRequired(_REQUIRED), Length(max=254, message=_LONG)]
+    )
+    accept_terms = BooleanField(
+        _l("I accept the terms of use"),
+        validators=[DataRequired(_l("You must accept the terms of use."))],
+    )
+
+
+class CodeForm(FlaskForm):
+    """Activation and password reset: username, the mailed code, a new password."""
+
+    username = _text(_l("Username"))
+    code = _text(_l("Code from the e-mail"), 64)
+    new_password = _password(_l("New password"))
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            InputRequired(_REQUIRED),
+            EqualTo("new_password", _l("The two passwords differ.")),
+        ],
+    )
+
+
+class ForgotForm(FlaskForm):
+    username = _text(_l("Username"))
+    email = EmailField(
+        _l("E-mail address"), validators=[InputRequired(_REQUIRED), Length(max=254, message=_LONG)]
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = _password(_l("Current password"))
+    new_password = _password(_l("New password"))
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            InputRequired(_REQUIRED),
+            EqualTo("new_password", _l("The two passwords differ.")),
+        ],
+    )

@@ -1,0 +1,165 @@
+"""flask_kapu's own translation domain and the language of a request.
+
+flask_kapu keeps its messages in a Babel domain of its own (``flask_kapu``),
+so they work whether or not the host app has catalogues, and a host adds a
+language by shipping ``<lang>/LC_MESSAGES/flask_kapu.po``. Hungarian is the
+source-of-truth language for users; message ids are English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from typing import Any
+
+from flask import Flask, has_request_context, request
+from flask_babel import Babel, Domain, force_locale
+
+__all__ = [
+    "COOKIE",
+    "LANGUAGES",
+    "domain",
+    "event_label",
+    "field_message",
+    "field_messages",
+    "force_locale",
+    "gettext",
+    "install",
+    "lazy_gettext",
+    "ngettext",
+    "problem_detail",
+    "select_locale",
+    "template_helpers",
+]
+
+LANGUAGES = ("hu", "en")
+COOKIE = "kapu_lang"
+
+domain = Domain(
+    translation_directories=[str(resources.files("flask_kapu").joinpath("translations"))],
+    domain="flask_kapu",
+)
+gettext = domain.gettext
+ngettext = domain.ngettext
+lazy_gettext = domain.lazy_gettext
+
+
+def select_locale() -> str:
+    """``?lang=``, then the remembered cookie, then ``Accept-Language``, then Hungarian."""
+    if not has_request_context():
+        return "hu"
+    for candidate in (request.args.get("lang"), request.cookies.get(COOKIE)):
+        if candidate in LANGUAGES:
+            return candidate
+    return request.accept_languages.best_match(LANGUAGES) or "hu"
+
+
+def install(app: Flask) -> None:
+    """Give the app Flask-Babel with flask_kapu's selector, unless it has its own."""
+    if "babel" not in app.extensions:
+        app.config.setdefault("BABEL_DEFAULT_LOCALE", "hu")
+        Babel(app, locale_selector=select_locale)
+
+
+def template_helpers() -> dict[str, Any]:
+    """Names every flask_kapu template (page or mail) uses for its text."""
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext, "event_label": event_label}
+
+
+def event_label(event: str) -> str:
+    """The user-facing name of an audit event."""
+    labels = {
+        "registered": gettext("Registered"),
+        "activated": gettext("Account activated"),
+        "login": gettext("Logged in"),
+        "login_failed": gettext("Failed login"),
+        "code_failed": gettext("Wrong code entered"),
+        "locked": gettext("Temporarily locked after failed attempts"),
+        "unlocked": gettext("Unlocked by an administrator"),
+        "reset_requested": gettext("New code requested"),
+        "activation_resent": gettext("New activation code sent by the office"),
+        "password_reset": gettext("Password reset with a code"),
+        "password_changed": gettext("Password changed"),
+        "password_change_failed": gettext("Failed password change"),
+    }
+    return str(labels.get(event, event))
+
+
+def field_message(code: str, **values: Any) -> str:
+    """The user-facing text of one field problem code."""
+    messages = {
+        "required": gettext("This field is required."),
+        "type": gettext("This value has the wrong type."),
+        "text": gettext("Use printable text of at most 200 characters."),
+        "too_long_input": gettext("This value is too long."),
+        "length": gettext("Use 4 to 64 letters."),
+        "alphabet": gettext(
+            "Use only letters of the Hungarian alphabet: no digits, spaces, hyphens or symbols."
+        ),
+        "distinct": gettext("Use at least 3 different letters."),
+        "taken": gettext("This username is taken; choose another one."),
+        "email": gettext("Enter a valid e-mail address."),
+        "choice": gettext("Choose one of the offered values."),
+        "date": gettext("Enter a date in the past as YYYY-MM-DD."),
+        "unknown_fields": gettext("Only the listed personal data fields are accepted."),
+        "accept_terms": gettext("You must accept the terms of use."),
+        "too_short": gettext("Use at least %(n)s characters.", n=values.get("min_length", 8)),
+        "too_long": gettext("Use at most %(n)s characters.", n=values.get("max_length", 1024)),
+        "mixed_case": gettext("Use both lower-case and upper-case letters."),
+        "digit_or_symbol": gettext("Use at least one digit or symbol."),
+        "contains_username": gettext("The password must not contain your username."),
+        "common": gettext("This password is too common; choose a less guessable one."),
+        "control_characters": gettext("The password must not contain control characters."),
+        "document_id": gettext(
+            "Enter the document ID as six digits and two letters, e.g. 123456AB."
+        ),
+        "registration_code": gettext(
+            "Enter the 11-character registration code from the card's envelope."
+        ),
+        "code": gettext("Enter the code from the e-mail."),
+    }
+    return str(messages.get(code) or gettext("This value is not valid."))
+
+
+def field_messages(errors: Mapping[str, Sequence[str]], **values: Any) -> dict[str, list[str]]:
+    return {
+        field: [field_message(code, **values) for code in codes] for field, codes in errors.items()
+    }
+
+
+def problem_detail(problem: str) -> str:
+    """What the user should know and do next, for each problem code."""
+    details = {
+        "invalid_json": gettext("The request body is not valid JSON."),
+        "invalid_input": gettext("Some fields are missing or not valid; see the errors."),
+        "weak_password": gettext("The new password does not meet the rules; see the errors."),
+        "username_taken": gettext("This username is taken; choose another one."),
+        "invalid_credentials": gettext(
+            "Wrong username or password. Usernames are case-sensitive. "
+            "Forgot your password? Ask for a new code."
+        ),
+        "invalid_code": gettext(
+            "The code is not valid. Check the username and the code, or ask for a new code."
+        ),
+        "code_expired": gettext("The code has expired. Ask for a new one."),
+        "eid_not_recognised": gettext(
+            "The document ID and registration code were not recognised. Check them on the card "
+            "and its envelope."
+        ),
+        "token_invalid": gettext("The card check has expired. Check the card again."),
+        "csrf_failed": gettext("The form has expired. Reload the page and try again."),
+        "login_required": gettext("Please log in first."),
+        "plusz_required": gettext("This page needs Ügyfélkapu+: confirm with your second factor."),
+        "enrollment_required": gettext(
+            "This page needs Ügyfélkapu+: set up a second factor first."
+        ),
+        "too_many_attempts": gettext("Too many attempts. Wait a little and try again."),
+        "service_unavailable": gettext("The service is temporarily unavailable. Try again soon."),
+        "not_found": gettext("Not found."),
+        "payload_too_large": gettext("The request is too large."),
+        "mail_failed": gettext(
+            "We could not send the e-mail just now. Your registration is saved: ask for a new "
+            "code under “Forgot password” a little later."
+        ),
+    }
+    return str(details.get(problem) or gettext("The request could not be processed."))

@@ -1,0 +1,165 @@
+"""Mail: render a message in the account's language and hand it to a mailer.
+
+With ``MAIL_SERVER`` set, mail goes over SMTP using Flask's usual ``MAIL_*``
+keys. Without it, an :class:`OutboxMailer` keeps messages in memory and logs
+who got what (never the code), and the dev outbox page shows them when the
+app runs in debug mode.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import threading
+from collections import deque
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any, Protocol
+
+from flask import Flask, render_template
+
+from .errors import MailDeliveryError
+from .i18n import force_locale, gettext, template_helpers
+from .store import Account
+
+__all__ = ["MailNotifier", "Mailer", "OutboxMailer", "SmtpMailer", "mailer_from_config"]
+
+log = logging.getLogger(__name__)
+
+
+class Mailer(Protocol):
+    """Anything that can send an :class:`~email.message.EmailMessage`."""
+
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class OutboxMailer:
+    """Keeps the last messages in memory (development and tests without SMTP)."""
+
+    def __init__(self, size: int = 200) -> None:
+        self.messages: deque[EmailMessage] = deque(maxlen=size)
+        self._lock = threading.Lock()
+
+    def send(self, message: EmailMessage) -> None:
+        with self._lock:
+            self.messages.append(message)
+        log.info("outbox: mail %r to %s", message["Subject"], message["To"])
+
+
+class SmtpMailer:
+    """Sends over SMTP; every failure becomes :class:`MailDeliveryError`."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int = 25,
+        *,
+        use_tls: bool = False,
+        use_ssl: bool = False,
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.host, self.port = host, port
+        self.use_tls, self.use_ssl = use_tls, use_ssl
+        self.username, self.password = username, password
+        self.timeout = timeout
+
+    def send(self, message: EmailMessage) -> None:
+        try:
+            if self.use_ssl:
+                context = ssl.create_default_context()
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=context
+                )
+            else:
+                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            with smtp:
+                if self.use_tls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.username:
+                    smtp.login(self.username, self.password or "")
+                smtp.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise MailDeliveryError(f"SMTP {self.host}:{self.port}: {exc}") from exc
+
+
+def mailer_from_config(config: Mapping[str, Any]) -> Mailer:
+    """SMTP when ``MAIL_SERVER`` is set, else the in-memory outbox."""
+    host = config.get("MAIL_SERVER")
+    if not host:
+        return OutboxMailer()
+    return SmtpMailer(
+        host,
+        int(config.get("MAIL_PORT") or (465 if config.get("MAIL_USE_SSL") else 25)),
+        use_tls=bool(config.get("MAIL_USE_TLS")),
+        use_ssl=bool(config.get("MAIL_USE_SSL")),
+        username=config.get("MAIL_USERNAME"),
+        password=config.get("MAIL_PASSWORD"),
+    )
+
+
+def _subjects() -> dict[str, str]:
+    return {
+        "activation": gettext("Your Ügyfélkapu activation code"),
+        "reset": gettext("Your Ügyfélkapu password reset code"),
+        "password_changed": gettext("Your Ügyfélkapu password was changed"),
+    }
+
+
+class MailNotifier:
+    """The services' notifier: renders ``kapu/mail/<template>.{txt,html}`` and sends it."""
+
+    def __init__(self, app: Flask, mailer: Mailer, *, subject_prefix: str) -> None:
+        self.mailer = mailer
+        self.subject_prefix = subject_prefix
+        self.sender = app.config.get("MAIL_DEFAULT_SENDER") or "noreply@localhost"
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kapu-mail")
+
+    def compose(self, account: Account, template: str, **context: Any) -> EmailMessage:
+        with force_locale(account.language):
+            values = {**template_helpers(), "account": account, **context}
+            text = render_template(f"kapu/mail/{template}.txt", **values)
+            html = render_template(f"kapu/mail/{template}.html", **values)
+            subject = self.subject_prefix + _subjects()[template]
+        message = EmailMessage()
+        message["Subject"] = subject
+        message["From"] = self.sender if isinstance(self.sender, str) else _address(self.sender)
+        message["To"] = account.email
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain="flask-kapu")
+        message["Content-Language"] = account.language
+        message.set_content(text)
+        message.add_alternative(html, subtype="html")
+        return message
+
+    def deliver(
+        self, account: Account, template: str, *, later: bool = False, **context: Any
+    ) -> bool:
+        """Send now (``True`` if it went out) or, with ``later``, in the background."""
+        message = self.compose(account, template, **context)
+        if later:
+            self._background.submit(self._send_logged, message)
+            return True
+        return self._send_logged(message)
+
+    def _send_logged(self, message: EmailMessage) -> bool:
+        try:
+            self.mailer.send(message)
+        except MailDeliveryError:
+            log.exception("mail to %s could not be sent", message["To"])
+            return False
+        return True
+
+    def wait(self) -> None:
+        """Block until background mail has gone (tests, shutdown)."""
+        self._background.submit(lambda: None).result()
+
+
+def _address(pair: Any) -> str:
+    name, address = pair
+    return str(Address(display_name=name, addr_spec=address))

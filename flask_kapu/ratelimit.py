@@ -1,0 +1,54 @@
+"""Per-IP (and per-document) rate limits over the ``limits`` storage.
+
+Memory storage by default; ``KAPU_RATELIMIT_STORAGE_URI=redis://...`` shares
+the counts between app instances. If the storage is unreachable the limit
+*fails open* and logs a warning: the per-username attempt counters and locks
+live in the database and still hold, so a Redis outage must not lock every
+citizen out of the login.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from flask import request
+from limits import parse_many
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+
+from .errors import TooManyAttempts
+
+__all__ = ["RateLimiter"]
+
+log = logging.getLogger(__name__)
+
+
+class RateLimiter:
+    """Checks named limits; raises :class:`TooManyAttempts` with ``retry_after``."""
+
+    def __init__(self, storage_uri: str) -> None:
+        self.storage = storage_from_string(storage_uri)
+        self._limiter = FixedWindowRateLimiter(self.storage)
+
+    def hit(self, limit: str, scope: str, identifier: str) -> None:
+        """Count one request of ``identifier`` in ``scope`` against ``limit``."""
+        try:
+            for item in parse_many(limit):
+                if not self._limiter.hit(item, "kapu", scope, identifier):
+                    reset = self._limiter.get_window_stats(
+                        item, "kapu", scope, identifier
+                    ).reset_time
+                    raise TooManyAttempts(retry_after=math.ceil(reset - time.time()))
+        except TooManyAttempts:
+            raise
+        except Exception:  # storage down: fail open (module docstring says why)
+            log.warning("rate-limit storage unavailable; %s not limited", scope, exc_info=True)
+
+    def hit_ip(self, limit: str, scope: str) -> None:
+        self.hit(limit, scope, request.remote_addr or "unknown")
+
+    def reset(self) -> None:
+        """Forget every count (tests and the CLI)."""
+        self.storage.reset()

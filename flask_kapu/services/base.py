@@ -1,0 +1,90 @@
+"""What every service needs: its dependencies, the caller's context, a notifier.
+
+Services know nothing of requests: the web layer passes a :class:`Context`
+(who is asking, from where) and a :class:`Notifier` that turns events into
+mail. Each service is one transaction and sends its signals after commit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from blinker import NamedSignal
+
+from ..clock import Clock
+from ..codes import CodeHasher
+from ..config import KapuConfig
+from ..errors import WeakPassword
+from ..passwords import PasswordHashing, PasswordPolicy
+from ..store import Account, Repository, Store
+from ..usernames import username_key
+
+__all__ = ["Context", "Deps", "Notifier", "attempt_key", "audit", "require_strong_password"]
+
+
+class Notifier(Protocol):
+    """Delivers a mail about ``account``; ``False`` when it could not be sent.
+
+    With ``later`` the mail is sent in the background, so that the caller's
+    answer takes the same time whether or not a mail was due.
+    """
+
+    def deliver(
+        self, account: Account, template: str, *, later: bool = False, **context: Any
+    ) -> bool: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """Who is asking, as far as the audit trail is concerned."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+def audit(
+    repo: Repository,
+    ctx: Context,
+    event: str,
+    *,
+    account_id: int | None,
+    at: datetime,
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    """Record ``event`` with the caller's address and user agent."""
+    repo.audit(
+        event, account_id=account_id, at=at, ip=ctx.ip, user_agent=ctx.user_agent, detail=detail
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Deps:
+    """The collaborators of every service, built once per app."""
+
+    config: KapuConfig
+    store: Store
+    hashing: PasswordHashing
+    policy: PasswordPolicy
+    codes: CodeHasher
+    clock: Clock
+    notifier: Notifier
+    sender: object
+
+    def emit(self, signal: NamedSignal, **data: Any) -> None:
+        signal.send(self.sender, **data)
+
+
+def attempt_key(scope: str, username: str) -> str:
+    """The attempt-counter key of ``username`` in ``scope``; unknown names get one too."""
+    digest = hashlib.sha256(username_key(username).encode()).hexdigest()[:40]
+    return f"{scope}:{digest}"
+
+
+def require_strong_password(deps: Deps, password: str, *, username: str) -> None:
+    problems = deps.policy.problems(password, username=username)
+    if problems:
+        raise WeakPassword(errors={"new_password": problems})

@@ -1,0 +1,146 @@
+"""Activation, password reset and password change.
+
+``/activate`` and ``/password/reset`` are one operation: an activation or a
+reset code plus a new password. A code is consumed by one conditional UPDATE;
+wrong guesses are charged to the code and to the username's attempt counter.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .. import signals
+from ..codes import format_code, normalize_code
+from ..errors import CodeExpired, InvalidCode, InvalidCredentials
+from ..store import Account, AccountStatus, FailureOutcome, Repository
+from ..usernames import normalize
+from .base import Context, Deps, attempt_key, audit, require_strong_password
+from .login import LOGIN_SCOPE, check_not_locked, count_failure, report_failure, verify_password
+from .registration import PASSWORD_CODE_PURPOSES, issue_password_code, normalize_email
+
+__all__ = ["CODE_SCOPE", "change_password", "request_reset", "use_password_code"]
+
+CODE_SCOPE = "code"
+
+
+def use_password_code(
+    deps: Deps, ctx: Context, *, username: str, code: str, new_password: str
+) -> Account:
+    """Set a new password with an activation or reset code; activates a pending account.
+
+    Raises :class:`InvalidCode` (also for an unknown user), :class:`CodeExpired`,
+    :class:`WeakPassword` or :class:`TooManyAttempts`.
+    """
+    name = normalize(username)
+    key = attempt_key(CODE_SCOPE, name)
+    check_not_locked(deps, key)
+    require_strong_password(deps, new_password, username=name)
+    canonical = normalize_code(code)
+    new_hash = deps.hashing.hash(new_password)
+    now = deps.clock()
+    failure: FailureOutcome | None = None
+    expired = first = False
+    with deps.store.transaction() as repo:
+        account = repo.account_by_username(name)
+        if account is not None and account.status == AccountStatus.DISABLED.value:
+            account = None
+        used = None
+        if account is not None and canonical is not None:
+            hashes = deps.codes.candidates("password", canonical)
+            used = repo.consume_code(
+                account_id=account.id,
+                purposes=PASSWORD_CODE_PURPOSES,
+                hashes=hashes,
+                now=now,
+                max_attempts=deps.config.code_max_attempts,
+            )
+            if used is None:
+                expired = repo.code_expired(
+                    account_id=account.id, purposes=PASSWORD_CODE_PURPOSES, hashes=hashes, now=now
+                )
+                repo.count_wrong_code(account_id=account.id, purposes=PASSWORD_CODE_PURPOSES)
+        if account is None or used is None:
+            failure = count_failure(deps, ctx, repo, key, account, event="code_failed")
+        else:
+            first = _set_password(repo, account, new_hash, ctx=ctx, now=now, via=used)
+            repo.clear_failures(key)
+            repo.clear_failures(attempt_key(LOGIN_SCOPE, name))
+    if failure is not None or account is None:
+        raise report_failure(
+            deps, failure, account, now=now, error=CodeExpired() if expired else InvalidCode()
+        )
+    deps.emit(signals.account_activated if first else signals.password_reset, account=account)
+    return account
+
+
+def request_reset(deps: Deps, ctx: Context, *, username: str, email: str) -> None:
+    """Mail a reset code if ``username`` exists with ``email``; silent either way."""
+    name = normalize(username)
+    address = normalize_email(email)
+    with deps.store.transaction() as repo:
+        account = repo.account_by_username(name)
+        if (
+            account is None
+            or address is None
+            or account.status == AccountStatus.DISABLED.value
+            or account.email.lower() != address.lower()
+        ):
+            return
+        code = issue_password_code(deps, repo, account, purpose="reset")
+        audit(repo, ctx, "reset_requested", account_id=account.id, at=deps.clock())
+    deps.notifier.deliver(account, "reset", later=True, code=format_code(code))
+    deps.emit(signals.reset_requested, account=account)
+
+
+def change_password(
+    deps: Deps, ctx: Context, *, account: Account, current_password: str, new_password: str
+) -> Account:
+    """Replace the password of a logged-in account; other sessions end.
+
+    Raises :class:`InvalidCredentials`, :class:`WeakPassword` or
+    :class:`TooManyAttempts`.
+    """
+    key = attempt_key(LOGIN_SCOPE, account.username)
+    check_not_locked(deps, key)
+    if not verify_password(deps, account.password_hash, current_password):
+        now = deps.clock()
+        with deps.store.transaction() as repo:
+            failure = count_failure(deps, ctx, repo, key, account, event="password_change_failed")
+        raise report_failure(deps, failure, account, now=now, error=InvalidCredentials())
+    require_strong_password(deps, new_password, username=account.username)
+    new_hash = deps.hashing.hash(new_password)
+    now = deps.clock()
+    with deps.store.transaction() as repo:
+        current = repo.account(account.id)
+        if current is None:
+            raise InvalidCredentials()
+        current.password_hash = new_hash
+        current.password_changed_at = now
+        repo.bump_session_epoch(current)
+        repo.clear_failures(key)
+        audit(repo, ctx, "password_changed", account_id=current.id, at=now)
+    deps.notifier.deliver(current, "password_changed")
+    deps.emit(signals.password_changed, account=current)
+    return current
+
+
+def _set_password(
+    repo: Repository, account: Account, new_hash: str, *, ctx: Context, now: datetime, via: str
+) -> bool:
+    """Store the new password; ``True`` when this activated the account."""
+    first = account.status == AccountStatus.PENDING.value
+    account.password_hash = new_hash
+    account.status = AccountStatus.ACTIVE.value
+    account.password_changed_at = now
+    if first:
+        account.activated_at = now
+    repo.bump_session_epoch(account)
+    audit(
+        repo,
+        ctx,
+        "activated" if first else "password_reset",
+        account_id=account.id,
+        at=now,
+        detail={"code": via},
+    )
+    return first

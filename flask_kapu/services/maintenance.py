@@ -1,0 +1,39 @@
+"""Housekeeping an operator runs: purge stale rows, unlock a username."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from ..store import PurgeResult
+from ..usernames import normalize
+from .base import Context, Deps, attempt_key, audit
+from .credentials import CODE_SCOPE
+from .login import LOGIN_SCOPE
+
+__all__ = ["purge", "unlock"]
+
+_COUNTER_IDLE = timedelta(days=1)
+
+
+def purge(deps: Deps) -> PurgeResult:
+    """Remove expired and used codes, idle counters and never-activated accounts."""
+    now = deps.clock()
+    with deps.store.transaction() as repo:
+        return repo.purge(
+            now=now,
+            pending_before=now - deps.config.pending_account_ttl,
+            counters_before=now - _COUNTER_IDLE,
+        )
+
+
+def unlock(deps: Deps, ctx: Context, *, username: str) -> bool:
+    """Clear the failure counters and lock of ``username``; ``False`` if no such account."""
+    name = normalize(username)
+    with deps.store.transaction() as repo:
+        account = repo.account_by_username(name)
+        if account is None:
+            return False
+        for scope in (LOGIN_SCOPE, CODE_SCOPE):
+            repo.clear_failures(attempt_key(scope, name))
+        audit(repo, ctx, "unlocked", account_id=account.id, at=deps.clock())
+    return True

@@ -1,0 +1,49 @@
+"""What the extension keeps per app in ``app.extensions["kapu"]``."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from flask import current_app, request
+from werkzeug.wrappers import Response
+
+from .config import KapuConfig
+from .identity import EidTokens, IdentityRegistry
+from .mail import Mailer, MailNotifier
+from .ratelimit import RateLimiter
+from .services import Context, Deps
+
+__all__ = ["KapuState", "get_state", "request_context"]
+
+RefusalHandler = Callable[[], Response]
+
+
+@dataclasses.dataclass
+class KapuState:
+    """One app's flask_kapu: settings, services' dependencies and web parts."""
+
+    config: KapuConfig
+    deps: Deps
+    limiter: RateLimiter
+    mailer: Mailer
+    notifier: MailNotifier
+    eid_tokens: EidTokens
+    registry: IdentityRegistry | None
+    unauthorized_handler: RefusalHandler | None = None
+
+
+def get_state() -> KapuState:
+    """The current app's state; a clear error if ``Kapu`` was never initialised."""
+    try:
+        state = current_app.extensions["kapu"]
+    except KeyError:
+        raise RuntimeError("flask_kapu is not initialised on this app: call Kapu(app)") from None
+    if not isinstance(state, KapuState):
+        raise RuntimeError("app.extensions['kapu'] is not flask_kapu's state")
+    return state
+
+
+def request_context() -> Context:
+    """The audit context of the current request."""
+    return Context(ip=request.remote_addr, user_agent=request.user_agent.string or None)

@@ -1,0 +1,18 @@
+"""Storage: SQLAlchemy models, the repository (the only place with queries) and the engine."""
+
+from .database import Store
+from .models import Account, AccountStatus, AttemptCounter, AuditEvent, Base, OneTimeCode
+from .repository import FailureOutcome, PurgeResult, Repository
+
+__all__ = [
+    "Account",
+    "AccountStatus",
+    "AttemptCounter",
+    "AuditEvent",
+    "Base",
+    "FailureOutcome",
+    "OneTimeCode",
+    "PurgeResult",
+    "Repository",
+    "Store",
+]

@@ -1,0 +1,294 @@
+"""The JSON API (API.md): thin handlers that parse, call a service, answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.wrappers import Response
+from wtforms import ValidationError
+
+from .. import services
+from .. import session as kapu_session
+from ..errors import (
+    CsrfFailed,
+    EidNotRecognised,
+    InvalidInput,
+    InvalidJson,
+    KapuHTTPError,
+    LoginRequired,
+    NotFound,
+)
+from ..i18n import problem_detail
+from ..identity import normalize_document_id, normalize_registration_code
+from ..levels import acr_for
+from ..responses import PROBLEM_JSON, problem_response
+from ..state import get_state, request_context
+from ..store import Account
+from .common import language, limit_body, rate_limit, too_long, unavailable
+
+__all__ = ["api"]
+
+api = Blueprint("kapu_api", __name__)
+
+_SELF_SERVICE_PERSON = ("family_name", "given_name", "birth_date")
+
+
+@api.before_request
+def _guard() -> None:
+    limit_body()
+    if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except ValidationError:
+            raise CsrfFailed() from None
+
+
+@api.errorhandler(KapuHTTPError)
+def _kapu_error(error: KapuHTTPError) -> Response:
+    config = get_state().config
+    return problem_response(
+        error, min_length=config.password_min_length, max_length=config.password_max_length
+    )
+
+
+@api.errorhandler(DBAPIError)
+def _database_error(error: DBAPIError) -> Response:
+    return problem_response(unavailable(error))
+
+
+@api.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    problem = {413: "payload_too_large", 404: "not_found", 405: "method_not_allowed"}
+    response = jsonify(
+        {
+            "status": status,
+            "code": problem.get(status, "bad_request"),
+            "title": error.name,
+            "detail": error.description,
+        }
+    )
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    return response
+
+
+def read_json() -> dict[str, Any]:
+    """The request body as a JSON object; empty bodies are ``{}``."""
+    if not request.get_data(cache=True):
+        return {}
+    try:
+        data = request.get_json(force=True)
+    except BadRequest:
+        raise InvalidJson() from None
+    if not isinstance(data, dict):
+        raise InvalidInput(errors={"body": ["type"]})
+    return data
+
+
+def fields(data: dict[str, Any], *names: str, optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """String fields ``names`` (required) and ``optional`` of ``data``, or 422."""
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    for name in (*names, *optional):
+        value = data.get(name)
+        if value is None:
+            if name in names:
+                errors[name] = ["required"]
+        elif not isinstance(value, str):
+            errors[name] = ["type"]
+        else:
+            values[name] = value
+    if errors:
+        raise InvalidInput(errors=errors)
+    too_long(values, limit=4096)
+    too_long({k: v for k, v in values.items() if "password" not in k})
+    return values
+
+
+def accepted_terms(data: dict[str, Any]) -> None:
+    if data.get("accept_terms") is not True:
+        raise InvalidInput(errors={"accept_terms": ["accept_terms"]})
+
+
+def session_body(account: Account | None = None) -> dict[str, Any]:
+    """The ``GET /session`` document of this session (or of ``account`` just logged in)."""
+    if account is None and current_user.is_authenticated:
+        account = current_user._get_current_object()
+    proof = kapu_session.current_proof() if account is not None else None
+    if account is None or proof is None:
+        return {
+            "authenticated": False,
+            "username": None,
+            "level": "none",
+            "acr": None,
+            "methods_used": [],
+            "auth_time": None,
+            "plusz_time": None,
+            "enrolled_methods": [],
+            "pending": None,
+            "csrf_token": generate_csrf(),
+        }
+    plusz_time = proof.plusz_time
+    return {
+        "authenticated": True,
+        "username": account.username,
+        "level": proof.level.label,
+        "acr": acr_for(proof.methods),
+        "methods_used": sorted(proof.methods),
+        "auth_time": proof.auth_time.isoformat(),
+        "plusz_time": plusz_time.isoformat() if plusz_time else None,
+        "enrolled_methods": [],
+        "pending": None,
+        "csrf_token": generate_csrf(),
+    }
+
+
+def logged_in(account: Account) -> Response:
+    kapu_session.start(account, method="password", at=get_state().deps.clock())
+    return jsonify(session_body(account))
+
+
+@api.get("/session")
+def session_view() -> Response:
+    return jsonify(session_body())
+
+
+@api.post("/register")
+def register() -> tuple[Response, int]:
+    data = read_json()
+    values = fields(data, "username", "email")
+    state = get_state()
+    person = services.validate_person(
+        data.get("person"), required=_SELF_SERVICE_PERSON, today=state.deps.clock().date()
+    )
+    accepted_terms(data)
+    rate_limit("register", "register")
+    result = services.register(
+        state.deps,
+        request_context(),
+        username=values["username"],
+        email=values["email"],
+        person=person,
+        via="self",
+        language=language(),
+    )
+    return registered(result)
+
+
+def registered(result: services.Registration) -> tuple[Response, int]:
+    body: dict[str, Any] = {"status": "pending_activation", "mail_sent": result.mail_sent}
+    if not result.mail_sent:
+        body["detail"] = problem_detail("mail_failed")
+    return jsonify(body), 201
+
+
+@api.post("/register/eid/check")
+def eid_check() -> Response:
+    state = get_state()
+    if state.registry is None:
+        raise NotFound()
+    values = fields(read_json(), "document_id", "registration_code")
+    document_id = normalize_document_id(values["document_id"])
+    registration_code = normalize_registration_code(values["registration_code"])
+    errors = {}
+    if document_id is None:
+        errors["document_id"] = ["document_id"]
+    if registration_code is None:
+        errors["registration_code"] = ["registration_code"]
+    if errors or document_id is None or registration_code is None:
+        raise InvalidInput(errors=errors)
+    rate_limit("secrets", "eid")
+    state.limiter.hit(state.config.eid_check_limit, "eid-document", document_id)
+    person = state.registry.lookup(document_id, registration_code)
+    if person is None:
+        raise EidNotRecognised()
+    return jsonify({"person": dict(person), "token": state.eid_tokens.issue(person, document_id)})
+
+
+@api.post("/register/eid")
+def eid_register() -> tuple[Response, int]:
+    state = get_state()
+    if state.registry is None:
+        raise NotFound()
+    data = read_json()
+    values = fields(data, "token", "username", "email")
+    accepted_terms(data)
+    person = state.eid_tokens.person(values["token"])
+    rate_limit("register", "register")
+    result = services.register(
+        state.deps,
+        request_context(),
+        username=values["username"],
+        email=values["email"],
+        person=person,
+        via="eid",
+        language=language(),
+    )
+    return registered(result)
+
+
+@api.post("/activate")
+@api.post("/password/reset")
+def use_code() -> Response:
+    values = fields(read_json(), "username", "code", "new_password")
+    rate_limit("secrets", "code")
+    account = services.use_password_code(
+        get_state().deps,
+        request_context(),
+        username=values["username"],
+        code=values["code"],
+        new_password=values["new_password"],
+    )
+    return logged_in(account)
+
+
+@api.post("/login")
+def login() -> Response:
+    values = fields(read_json(), "username", "password")
+    rate_limit("secrets", "login")
+    account = services.login(
+        get_state().deps,
+        request_context(),
+        username=values["username"],
+        password=values["password"],
+    )
+    return logged_in(account)
+
+
+@api.post("/logout")
+def logout() -> tuple[str, int]:
+    kapu_session.end()
+    return "", 204
+
+
+@api.post("/password/forgot")
+def forgot() -> tuple[Response, int]:
+    values = fields(read_json(), "username", "email")
+    rate_limit("mail", "forgot")
+    services.request_reset(
+        get_state().deps, request_context(), username=values["username"], email=values["email"]
+    )
+    return jsonify({}), 202
+
+
+@api.post("/password/change")
+def change_password() -> Response:
+    if not current_user.is_authenticated:
+        raise LoginRequired()
+    values = fields(read_json(), "current_password", "new_password")
+    rate_limit("secrets", "password-change")
+    account = services.change_password(
+        get_state().deps,
+        request_context(),
+        account=current_user._get_current_object(),
+        current_password=values["current_password"],
+        new_password=values["new_password"],
+    )
+    kapu_session.rebind(account)
+    return jsonify(session_body(account))

@@ -1,0 +1,329 @@
+"""The HTML pages: Flask-WTF forms in, a service call, a page or a redirect out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.exc import DBAPIError
+from werkzeug.wrappers import Response
+
+from .. import services
+from .. import session as kapu_session
+from ..decorators import login_required
+from ..errors import EidNotRecognised, InvalidInput, KapuHTTPError
+from ..forms import (
+    ChangePasswordForm,
+    CodeForm,
+    EidCheckForm,
+    EidRegisterForm,
+    ForgotForm,
+    LoginForm,
+    LogoutForm,
+    RegisterForm,
+)
+from ..i18n import field_message, problem_detail, template_helpers
+from ..identity import normalize_document_id, normalize_registration_code
+from ..mail import OutboxMailer
+from ..responses import safe_next
+from ..state import get_state, request_context
+from .common import home_url, language, limit_body, rate_limit, unavailable
+
+__all__ = ["error_page", "html"]
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+html = Blueprint(
+    "kapu",
+    __name__,
+    template_folder=str(_PACKAGE / "templates"),
+    static_folder=str(_PACKAGE / "static"),
+    static_url_path="/static",
+)
+
+Page = tuple[str, int, dict[str, str]]
+
+
+@html.before_request
+def _limit_body() -> None:
+    limit_body()
+
+
+def page(
+    template: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any
+) -> Page:
+    """Render a flask_kapu page with its translations and the help text."""
+    state = get_state()
+    text = render_template(
+        template,
+        **template_helpers(),
+        help_text=state.config.help_text,
+        eid_enabled=state.registry is not None,
+        kapu_lang=language(),
+        **context,
+    )
+    return text, status, headers or {}
+
+
+def error_page(error: KapuHTTPError) -> Page:
+    return page(
+        "kapu/error.html",
+        error.status,
+        error.headers(),
+        error=error,
+        detail=problem_detail(error.problem),
+    )
+
+
+@html.errorhandler(KapuHTTPError)
+def _kapu_error(error: KapuHTTPError) -> Page:
+    return error_page(error)
+
+
+@html.errorhandler(DBAPIError)
+def _database_error(error: DBAPIError) -> Page:
+    return error_page(unavailable(error))
+
+
+def show_errors(form: FlaskForm, error: KapuHTTPError) -> str:
+    """Attach an error's field problems to the form; the page-level message."""
+    config = get_state().config
+    for name, codes in error.errors.items():
+        field = getattr(form, name.removeprefix("person."), None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [
+                *field.errors,
+                *(
+                    field_message(
+                        c,
+                        min_length=config.password_min_length,
+                        max_length=config.password_max_length,
+                    )
+                    for c in codes
+                ),
+            ]
+    return problem_detail(error.problem)
+
+
+def handle(
+    form: FlaskForm, template: str, action: Callable[[], Response | Page], **context: Any
+) -> Response | Page:
+    """GET shows the form; a valid POST runs ``action``; its errors come back on the form."""
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                return action()
+            except KapuHTTPError as error:
+                message = show_errors(form, error)
+                return page(
+                    template, error.status, error.headers(), form=form, message=message, **context
+                )
+        status = (
+            400 if getattr(form, "csrf_token", None) is not None and form.csrf_token.errors else 422
+        )
+        message = (
+            problem_detail("csrf_failed") if status == 400 else problem_detail("invalid_input")
+        )
+        return page(template, status, form=form, message=message, **context)
+    return page(template, form=form, **context)
+
+
+def next_url() -> str:
+    return safe_next(request.args.get("next"), home_url())
+
+
+@html.route("/login", methods=["GET", "POST"])
+def login() -> Response | Page:
+    form = LoginForm()
+
+    def action() -> Response:
+        rate_limit("secrets", "login")
+        account = services.login(
+            get_state().deps,
+            request_context(),
+            username=form.username.data,
+            password=form.password.data,
+        )
+        kapu_session.start(account, method="password", at=get_state().deps.clock())
+        return redirect(next_url())
+
+    return handle(form, "kapu/login.html", action)
+
+
+@html.route("/logout", methods=["GET", "POST"])
+def logout() -> Response | Page:
+    form = LogoutForm()
+
+    def action() -> Response:
+        kapu_session.end()
+        return redirect(url_for("kapu.login", logged_out=1))
+
+    return handle(form, "kapu/logout.html", action)
+
+
+@html.route("/register", methods=["GET", "POST"])
+def register() -> Response | Page:
+    form = RegisterForm()
+
+    def action() -> Page:
+        state = get_state()
+        person = services.validate_person(
+            {
+                "family_name": form.family_name.data,
+                "given_name": form.given_name.data,
+                "birth_date": form.birth_date.data.isoformat() if form.birth_date.data else None,
+            },
+            required=("family_name", "given_name", "birth_date"),
+            today=state.deps.clock().date(),
+        )
+        rate_limit("register", "register")
+        result = services.register(
+            state.deps,
+            request_context(),
+            username=form.username.data,
+            email=form.email.data,
+            person=person,
+            via="self",
+            language=language(),
+        )
+        return page("kapu/registered.html", 201, result=result)
+
+    return handle(form, "kapu/register.html", action)
+
+
+@html.route("/register/eid", methods=["GET", "POST"])
+def register_eid() -> Response | Page:
+    state = get_state()
+    if state.registry is None:
+        abort(404)
+    registry = state.registry
+    if request.method == "POST" and "token" in request.form:
+        form = EidRegisterForm()
+        person = state.eid_tokens.person(form.token.data or "")
+
+        def register_action() -> Page:
+            rate_limit("register", "register")
+            result = services.register(
+                state.deps,
+                request_context(),
+                username=form.username.data,
+                email=form.email.data,
+                person=person,
+                via="eid",
+                language=language(),
+            )
+            return page("kapu/registered.html", 201, result=result)
+
+        return handle(form, "kapu/register_eid.html", register_action, person=person)
+
+    check = EidCheckForm()
+
+    def check_action() -> Page:
+        document_id = normalize_document_id(check.document_id.data)
+        code = normalize_registration_code(check.registration_code.data)
+        errors = {}
+        if document_id is None:
+            errors["document_id"] = ["document_id"]
+        if code is None:
+            errors["registration_code"] = ["registration_code"]
+        if errors or document_id is None or code is None:
+            raise InvalidInput(errors=errors)
+        rate_limit("secrets", "eid")
+        state.limiter.hit(state.config.eid_check_limit, "eid-document", document_id)
+        person = registry.lookup(document_id, code)
+        if person is None:
+            raise EidNotRecognised()
+        form = EidRegisterForm(formdata=None, token=state.eid_tokens.issue(person, document_id))
+        return page("kapu/register_eid.html", form=form, person=dict(person))
+
+    return handle(check, "kapu/register_eid_check.html", check_action)
+
+
+def _code_page(template: str) -> Response | Page:
+    form = CodeForm()
+    if request.method == "GET" and request.args.get("username"):
+        form.username.data = request.args["username"][:256]
+
+    def action() -> Response:
+        rate_limit("secrets", "code")
+        account = services.use_password_code(
+            get_state().deps,
+            request_context(),
+            username=form.username.data,
+            code=form.code.data,
+            new_password=form.new_password.data,
+        )
+        kapu_session.start(account, method="password", at=get_state().deps.clock())
+        return redirect(next_url())
+
+    return handle(form, template, action)
+
+
+@html.route("/activate", methods=["GET", "POST"])
+def activate() -> Response | Page:
+    return _code_page("kapu/activate.html")
+
+
+@html.route("/password/reset", methods=["GET", "POST"])
+def password_reset() -> Response | Page:
+    return _code_page("kapu/password_reset.html")
+
+
+@html.route("/password/forgot", methods=["GET", "POST"])
+def password_forgot() -> Response | Page:
+    form = ForgotForm()
+
+    def action() -> Page:
+        rate_limit("mail", "forgot")
+        services.request_reset(
+            get_state().deps, request_context(), username=form.username.data, email=form.email.data
+        )
+        return page("kapu/forgot_sent.html", 202)
+
+    return handle(form, "kapu/forgot.html", action)
+
+
+@html.route("/security", methods=["GET"])
+@login_required
+def security() -> Page:
+    return _security_page(ChangePasswordForm(formdata=None))
+
+
+def _security_page(form: ChangePasswordForm, status: int = 200, **context: Any) -> Page:
+    with get_state().deps.store.transaction() as repo:
+        events = repo.recent_events(current_user.id)
+    return page("kapu/security.html", status, form=form, events=events, **context)
+
+
+@html.route("/security/password", methods=["POST"])
+@login_required
+def change_password() -> Response | Page:
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return _security_page(form, 422, message=problem_detail("invalid_input"))
+    try:
+        rate_limit("secrets", "password-change")
+        account = services.change_password(
+            get_state().deps,
+            request_context(),
+            account=current_user._get_current_object(),
+            current_password=form.current_password.data,
+            new_password=form.new_password.data,
+        )
+    except KapuHTTPError as error:
+        return _security_page(form, error.status, message=show_errors(form, error))
+    kapu_session.rebind(account)
+    return redirect(url_for("kapu.security", changed=1))
+
+
+@html.get("/outbox")
+def outbox() -> Page:
+    """Development only: the mails the in-memory outbox holds."""
+    mailer = get_state().mailer
+    if not current_app.debug or not isinstance(mailer, OutboxMailer):
+        abort(404)
+    messages = list(reversed(mailer.messages))
+    return page("kapu/outbox.html", messages=messages)
