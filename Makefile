@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint format install clean
+.PHONY: demo test lint format install clean translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,12 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache instance example_app/instance
+
+# After changing any user-facing text: refresh the catalogues, translate, then compile.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project flask_kapu --copyright-holder "flask_kapu developers" \
+		-o flask_kapu/translations/flask_kapu.pot .
+	$(BIN)/pybabel update -i flask_kapu/translations/flask_kapu.pot -d flask_kapu/translations \
+		-D flask_kapu --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d flask_kapu/translations -D flask_kapu

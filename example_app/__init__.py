@@ -9,7 +9,7 @@ import click
 from flask import Flask, render_template
 from werkzeug.serving import run_simple
 
-from flask_kapu import DemoRegistry, Kapu, current_account, login_required, services
+from flask_kapu import DemoRegistry, Kapu, current_account, login_required, requires_plusz, services
 from flask_kapu.errors import UsernameTaken
 from flask_kapu.state import get_state
 from flask_kapu.store.migrate import upgrade
@@ -25,6 +25,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=os.environ.get("SECRET_KEY", "dev only: set SECRET_KEY in production"),
         KAPU_HELP_TEXT="Segítség / help: +36 1 555 0100 (demo)",
+        KAPU_WEBAUTHN_RP_ID=os.environ.get("KAPU_WEBAUTHN_RP_ID", "localhost"),
+        KAPU_WEBAUTHN_ORIGINS=os.environ.get("KAPU_WEBAUTHN_ORIGINS", "http://localhost:5000"),
     )
     for key in ("KAPU_DATABASE_URL", "MAIL_SERVER", "MAIL_PORT", "MAIL_DEFAULT_SENDER"):
         if key in os.environ:
@@ -40,6 +42,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     @login_required
     def my_data() -> str:
         return render_template("my_data.html", account=current_account)
+
+    @app.get("/tax-return")
+    @requires_plusz
+    def tax_return() -> str:
+        return render_template("tax_return.html", account=current_account)
 
     @app.cli.command("demo")
     @click.option("--host", default="localhost")

@@ -2,17 +2,24 @@
 
 from flask_login import current_user as current_account
 
-from .decorators import login_required
+from .decorators import login_required, requires_level, requires_plusz
 from .errors import KapuConfigError, KapuError
 from .extension import Kapu
+from .factors import Factor
 from .identity import DemoRegistry, IdentityRegistry
+from .levels import ACR, Level
 
 __all__ = [
+    "ACR",
     "DemoRegistry",
+    "Factor",
     "IdentityRegistry",
     "Kapu",
     "KapuConfigError",
     "KapuError",
+    "Level",
     "current_account",
     "login_required",
+    "requires_level",
+    "requires_plusz",
 ]

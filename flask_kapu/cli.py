@@ -85,13 +85,30 @@ def unlock(username: str) -> None:
     click.echo(f"Unlocked {username}.")
 
 
+@kapu_cli.command("reset-factors")
+@click.argument("username")
+def reset_factors(username: str) -> None:
+    """Remove every second factor of USERNAME (a lost phone); their sessions end."""
+    ctx = services.Context(user_agent="flask kapu reset-factors")
+    if not services.enrolment.reset_factors(get_state().deps, ctx, username=username):
+        raise click.ClickException(f"No account named {username!r} (usernames are case-sensitive).")
+    click.echo(f"Removed the second factors of {username}; they can enrol again after logging in.")
+
+
+@kapu_cli.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-seal stored authenticator keys under the first KAPU_ENCRYPTION_KEYS key."""
+    count = services.rotate_secrets(get_state().deps)
+    click.echo(f"Re-sealed {count} authenticator keys.")
+
+
 @kapu_cli.command("purge")
 def purge() -> None:
     """Remove expired codes, idle counters and never-activated accounts past their time."""
     result = services.purge(get_state().deps)
     click.echo(
-        f"Removed {result.codes} codes, {result.accounts} never-activated accounts "
-        f"and {result.counters} attempt counters."
+        f"Removed {result.codes} codes, {result.accounts} never-activated accounts, "
+        f"{result.counters} attempt counters and {result.stale} stale second-factor rows."
     )
 
 

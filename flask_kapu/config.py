@@ -26,7 +26,10 @@ def _duration(key: str, value: object) -> timedelta:
     if isinstance(value, timedelta):
         result = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        result = timedelta(seconds=value)
+        try:
+            result = timedelta(seconds=value)
+        except (OverflowError, ValueError) as exc:
+            raise KapuConfigError(key, f"not a usable number of seconds: {value!r}") from exc
     else:
         raise KapuConfigError(key, f"expected a timedelta or seconds, got {value!r}")
     if result <= timedelta(0):
@@ -93,8 +96,8 @@ def _methods(key: str, value: object) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, (tuple, list, set, frozenset)):
         raise KapuConfigError(key, f"expected a sequence of method names, got {value!r}")
     methods = tuple(value)
-    unknown = [m for m in methods if m not in known]
-    if unknown or not all(isinstance(m, str) for m in methods):
+    unknown = [m for m in methods if not isinstance(m, str) or m not in known]
+    if unknown:
         raise KapuConfigError(key, f"unknown methods {unknown!r}; known: {sorted(known)}")
     return methods
 
@@ -106,6 +109,20 @@ def _rate(key: str, value: object) -> str:
     except ValueError as exc:
         raise KapuConfigError(key, f"not a rate limit like '30 per minute': {text!r}") from exc
     return text
+
+
+def _origins(key: str, value: object) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    items = (value,) if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not items:
+        raise KapuConfigError(key, "expected an origin like 'https://example.hu' or a list of them")
+    for origin in items:
+        if not isinstance(origin, str) or not origin.startswith(("https://", "http://localhost")):
+            raise KapuConfigError(key, f"not an https origin (or http://localhost...): {origin!r}")
+        if origin.endswith("/"):
+            raise KapuConfigError(key, f"an origin has no trailing slash: {origin!r}")
+    return tuple(items)
 
 
 def _keys(key: str, value: object) -> tuple[str, ...]:
@@ -160,6 +177,13 @@ SETTINGS: tuple[Setting, ...] = (
         timedelta(minutes=10),
         "timedelta | seconds",
         "Lifetime of e-mailed Ügyfélkapu+ codes.",
+        _duration,
+    ),
+    Setting(
+        "KAPU_EMAIL_RESEND_INTERVAL",
+        timedelta(minutes=1),
+        "timedelta | seconds",
+        "Shortest wait before another e-mail code of the same purpose is sent.",
         _duration,
     ),
     Setting(
@@ -313,6 +337,41 @@ SETTINGS: tuple[Setting, ...] = (
         _keys,
     ),
     Setting(
+        "KAPU_WEBAUTHN_RP_ID",
+        None,
+        "str | None",
+        "WebAuthn relying-party ID (a domain); None: the request's host, for development only.",
+        _optional_str,
+    ),
+    Setting(
+        "KAPU_WEBAUTHN_RP_NAME",
+        "Ügyfélkapu",
+        "str",
+        "The name a passkey prompt shows.",
+        _str,
+    ),
+    Setting(
+        "KAPU_WEBAUTHN_ORIGINS",
+        None,
+        "str | list[str] | None",
+        "Origins passkey answers may come from; None: the request's origin (development only).",
+        _origins,
+    ),
+    Setting(
+        "KAPU_WEBAUTHN_CHALLENGE_TTL",
+        timedelta(minutes=5),
+        "timedelta | seconds",
+        "How long a passkey challenge may be answered.",
+        _duration,
+    ),
+    Setting(
+        "KAPU_TOTP_ISSUER",
+        "Ügyfélkapu",
+        "str",
+        "Issuer name an authenticator app shows beside the account.",
+        _str,
+    ),
+    Setting(
         "KAPU_HELP_TEXT",
         "",
         "str",
@@ -342,6 +401,7 @@ class KapuConfig:
     url_prefix: str
     activation_code_ttl: timedelta
     email_code_ttl: timedelta
+    email_resend_interval: timedelta
     plusz_max_age: timedelta | None
     fresh_plusz_max_age: timedelta
     plusz_required_from: date | datetime | None
@@ -366,6 +426,11 @@ class KapuConfig:
     eid_check_limit: str
     eid_token_ttl: timedelta
     encryption_keys: tuple[str, ...]
+    webauthn_rp_id: str | None
+    webauthn_rp_name: str
+    webauthn_origins: tuple[str, ...] | None
+    webauthn_challenge_ttl: timedelta
+    totp_issuer: str
     help_text: str
     home_endpoint: str | None
     mail_subject_prefix: str

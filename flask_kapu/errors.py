@@ -34,6 +34,7 @@ __all__ = [
     "TooManyAttempts",
     "UsernameTaken",
     "WeakPassword",
+    "WebauthnFailed",
 ]
 
 
@@ -54,9 +55,13 @@ class MailDeliveryError(KapuError):
 
 
 class KapuHTTPError(KapuError, HTTPException):
-    """An error with an HTTP status and a problem document (RFC 9457)."""
+    """An error with an HTTP status and a problem document (RFC 9457).
 
-    code: int | None = 400
+    ``code`` (the status) is set by each subclass; leaving it ``None`` here lets
+    Flask find one handler registered for this class for every subclass.
+    """
+
+    code: int | None = None
     problem: ClassVar[str] = "bad_request"
     title: ClassVar[str] = "Bad request"
 
@@ -67,10 +72,11 @@ class KapuHTTPError(KapuError, HTTPException):
         errors: Mapping[str, Sequence[str]] | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(description=detail or self.title)
         self.detail = detail or self.title
         self.errors = {field: list(messages) for field, messages in (errors or {}).items()}
         self.extra = dict(extra or {})
+        problems = "; ".join(f"{field}: {', '.join(codes)}" for field, codes in self.errors.items())
+        super().__init__(description=f"{self.detail} ({problems})" if problems else self.detail)
 
     @property
     def status(self) -> int:
@@ -129,6 +135,12 @@ class EidNotRecognised(KapuHTTPError):
     title = "Card data not recognised"
 
 
+class WebauthnFailed(KapuHTTPError):
+    code = 400
+    problem = "webauthn_failed"
+    title = "Passkey check failed"
+
+
 class TokenInvalid(KapuHTTPError):
     code = 400
     problem = "token_invalid"
@@ -154,15 +166,41 @@ class LoginRequired(KapuHTTPError):
 
 
 class PluszRequired(KapuHTTPError):
+    """The view needs a second factor this session has not (recently) proven.
+
+    ``methods`` are those the account can use and the view accepts; the
+    ``WWW-Authenticate`` challenge has the shape of RFC 9470.
+    """
+
     code = 401
     problem = "plusz_required"
     title = "Ügyfélkapu+ step-up required"
 
+    def __init__(self, *, methods: Sequence[str], max_age: int | None = None) -> None:
+        extra: dict[str, Any] = {"methods": list(methods)}
+        if max_age is not None:
+            extra["max_age"] = max_age
+        super().__init__(extra=extra)
+        self.methods = list(methods)
+        self.max_age = max_age
+
+    def headers(self) -> dict[str, str]:
+        challenge = 'Kapu error="insufficient_user_authentication", acr_values="plusz"'
+        if self.max_age is not None:
+            challenge += f", max_age={self.max_age}"
+        return {"WWW-Authenticate": challenge}
+
 
 class EnrollmentRequired(KapuHTTPError):
+    """The account has no second factor the view accepts; ``enroll_methods`` it could add."""
+
     code = 403
     problem = "enrollment_required"
     title = "Ügyfélkapu+ enrolment required"
+
+    def __init__(self, *, enroll_methods: Sequence[str]) -> None:
+        super().__init__(extra={"enroll_methods": list(enroll_methods)})
+        self.enroll_methods = list(enroll_methods)
 
 
 class TooManyAttempts(KapuHTTPError):

@@ -17,13 +17,15 @@ from flask_login import LoginManager
 from werkzeug.wrappers import Response
 
 from . import i18n, services
-from . import session as kapu_session
+from .auth import load_account
 from .cli import kapu_cli
 from .clock import Clock, utcnow
 from .codes import CodeHasher
 from .config import KapuConfig, load_config
+from .crypto import SecretBox
 from .decorators import refuse_login
 from .errors import KapuConfigError, KapuHTTPError
+from .factors import EmailCodeFactor, Factor, RecoveryFactor, TotpFactor
 from .identity import EidTokens, IdentityRegistry
 from .mail import Mailer, MailNotifier, mailer_from_config
 from .passwords import PasswordHashing, PasswordPolicy
@@ -53,7 +55,8 @@ class Kapu:
         self.registry = registry
         self.mailer = mailer
         self.clock: Clock = utcnow
-        self._unauthorized: RefusalHandler | None = None
+        self._handlers: dict[str, RefusalHandler] = {}
+        self._factors: dict[str, Factor] = {}
         if app is not None:
             self.init_app(app)
 
@@ -66,9 +69,11 @@ class Kapu:
                 "flask_kapu brings Flask-Login's LoginManager; remove the app's own",
             )
         config = load_config(app.config)
+        _check_production_settings(app, config)
         secret_keys = _secret_keys(app.config)
+        codes = CodeHasher(secret_keys)
         mailer = self.mailer or mailer_from_config(app.config)
-        notifier = MailNotifier(app, mailer, subject_prefix=config.mail_subject_prefix)
+        notifier = MailNotifier(app, mailer, config)
         deps = services.Deps(
             config=config,
             store=Store(_database_url(app, config)),
@@ -83,10 +88,11 @@ class Kapu:
                 require_mixed_case=config.password_require_mixed_case,
                 require_digit_or_symbol=config.password_require_digit_or_symbol,
             ),
-            codes=CodeHasher(secret_keys),
+            codes=codes,
             clock=lambda: self.clock(),
             notifier=notifier,
             sender=app,
+            plusz=self._plusz_factors(config, secret_keys, codes),
         )
         app.extensions["kapu"] = KapuState(
             config=config,
@@ -96,7 +102,7 @@ class Kapu:
             notifier=notifier,
             eid_tokens=EidTokens(secret_keys, config.eid_token_ttl),
             registry=self.registry,
-            unauthorized_handler=self._unauthorized,
+            handlers=self._handlers,
         )
         _wire_login(app)
         i18n.install(app)
@@ -105,9 +111,40 @@ class Kapu:
         app.after_request(_remember_language)
         app.cli.add_command(kapu_cli)
 
+    def _plusz_factors(
+        self, config: KapuConfig, secret_keys: list[str | bytes], codes: CodeHasher
+    ) -> services.PluszFactors:
+        box = SecretBox.from_settings(config.encryption_keys, secret_keys)
+        return services.PluszFactors(
+            totp=TotpFactor(box, issuer=config.totp_issuer),
+            email=EmailCodeFactor(
+                codes, purpose="email_login", max_attempts=config.code_max_attempts
+            ),
+            email_enrolment=EmailCodeFactor(
+                codes, purpose="email_enrol", max_attempts=config.code_max_attempts
+            ),
+            recovery=RecoveryFactor(codes),
+            extra=self._factors,
+        )
+
+    def add_factor(self, factor: Factor) -> Factor:
+        """Offer a typed-code second factor of the host's own (see ``flask_kapu.factors``)."""
+        self._factors[factor.method] = factor
+        return factor
+
     def unauthorized_handler(self, handler: RefusalHandler) -> RefusalHandler:
-        """Replace the answer to anonymous requests for protected views (decorator)."""
-        self._unauthorized = handler
+        """Replace the answer to requests without a login (decorator; no arguments)."""
+        self._handlers["unauthorized"] = handler
+        return handler
+
+    def plusz_required_handler(self, handler: RefusalHandler) -> RefusalHandler:
+        """Replace the answer when a view needs a step-up (gets the ``PluszRequired`` error)."""
+        self._handlers["plusz_required"] = handler
+        return handler
+
+    def enrollment_required_handler(self, handler: RefusalHandler) -> RefusalHandler:
+        """Replace the answer when the account must enrol first (gets ``EnrollmentRequired``)."""
+        self._handlers["enrollment_required"] = handler
         return handler
 
     def register(
@@ -141,6 +178,22 @@ class Kapu:
         return get_state().config
 
 
+def _check_production_settings(app: Flask, config: KapuConfig) -> None:
+    """Passkeys are bound to a domain: outside debug and testing it must be configured."""
+    if "webauthn" not in config.second_factors or app.debug or app.testing:
+        return
+    for key, value in (
+        ("KAPU_WEBAUTHN_RP_ID", config.webauthn_rp_id),
+        ("KAPU_WEBAUTHN_ORIGINS", config.webauthn_origins),
+    ):
+        if value is None:
+            raise KapuConfigError(
+                key,
+                "must be set outside debug and testing (passkeys are bound to your domain), "
+                "or leave 'webauthn' out of KAPU_SECOND_FACTORS",
+            )
+
+
 def _secret_keys(config: Mapping[str, Any]) -> list[str | bytes]:
     key = config.get("SECRET_KEY")
     if not key:
@@ -157,20 +210,8 @@ def _database_url(app: Flask, config: KapuConfig) -> str:
 
 def _wire_login(app: Flask) -> None:
     manager = LoginManager(app)
-    manager.user_loader(_load_account)
-    manager.unauthorized_handler(lambda: (get_state().unauthorized_handler or refuse_login)())
-
-
-def _load_account(user_id: str) -> Account | None:
-    """Flask-Login's loader: the session's account, if it is active at the session's epoch."""
-    proof = kapu_session.current_proof()
-    if proof is None or str(proof.account_id) != user_id:
-        return None
-    with get_state().deps.store.transaction() as repo:
-        account = repo.account(proof.account_id)
-    if account is None or not account.is_active or account.session_epoch != proof.epoch:
-        return None
-    return account
+    manager.user_loader(load_account)
+    manager.unauthorized_handler(lambda: get_state().handler("unauthorized", refuse_login)())
 
 
 def _render_error(error: KapuHTTPError) -> ResponseReturnValue:

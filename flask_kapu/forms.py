@@ -9,14 +9,16 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 from .i18n import lazy_gettext as _l
 
 __all__ = [
+    "ActionForm",
     "ChangePasswordForm",
+    "CodeEntryForm",
     "CodeForm",
     "EidCheckForm",
     "EidRegisterForm",
     "ForgotForm",
     "LoginForm",
-    "LogoutForm",
     "RegisterForm",
+    "TotpEnrolForm",
 ]
 
 _REQUIRED = _l("This field is required.")
@@ -40,8 +42,22 @@ class LoginForm(FlaskForm):
     password = _password(_l("Password"))
 
 
-class LogoutForm(FlaskForm):
-    """Only the CSRF token: logging out changes state."""
+class ActionForm(FlaskForm):
+    """Only the CSRF token: for buttons that change state (log out, send a code, remove)."""
+
+
+class CodeEntryForm(FlaskForm):
+    """A second-factor code: six digits, or a recovery code."""
+
+    code = _text(_l("Code"), 64)
+
+
+class TotpEnrolForm(FlaskForm):
+    label = StringField(
+        _l("Name of this authenticator (optional)"), validators=[Length(max=64, message=_LONG)]
+    )
+    password = _password(_l("Current password"))
+    code = _text(_l("Code shown by the app"), 64)
 
 
 class RegisterForm(FlaskForm):

@@ -8,17 +8,23 @@ source-of-truth language for users; message ids are English.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from importlib import resources
 from typing import Any
 
 from flask import Flask, has_request_context, request
 from flask_babel import Babel, Domain, force_locale
 
+from .config import KapuConfig
+
 __all__ = [
     "COOKIE",
     "LANGUAGES",
+    "config_texts",
     "domain",
+    "duration_text",
     "event_label",
     "field_message",
     "field_messages",
@@ -26,6 +32,7 @@ __all__ = [
     "gettext",
     "install",
     "lazy_gettext",
+    "method_label",
     "ngettext",
     "problem_detail",
     "select_locale",
@@ -63,7 +70,44 @@ def install(app: Flask) -> None:
 
 def template_helpers() -> dict[str, Any]:
     """Names every flask_kapu template (page or mail) uses for its text."""
-    return {"_": gettext, "gettext": gettext, "ngettext": ngettext, "event_label": event_label}
+    return {
+        "_": gettext,
+        "gettext": gettext,
+        "ngettext": ngettext,
+        "event_label": event_label,
+        "method_label": method_label,
+        "webauthn_messages": webauthn_messages,
+    }
+
+
+def webauthn_messages() -> str:
+    """The texts the passkey script shows, as JSON for a data attribute."""
+    return json.dumps(
+        {
+            "cancelled": gettext("The passkey prompt was cancelled. Try again when ready."),
+            "unsupported": gettext(
+                "This browser cannot use passkeys. Use another second factor or another browser."
+            ),
+            "failed": gettext("The passkey did not work. Try again or use another second factor."),
+            "saved": gettext(
+                "Your passkey is ready. Save these recovery codes now: they are shown only once."
+            ),
+            "continue": gettext("I have saved them — continue"),
+        },
+        ensure_ascii=False,
+    )
+
+
+def method_label(method: str) -> str:
+    """The user-facing name of a second-factor method."""
+    labels = {
+        "password": gettext("Password"),
+        "totp": gettext("Authenticator app"),
+        "email": gettext("Code by e-mail"),
+        "webauthn": gettext("Passkey"),
+        "recovery": gettext("Recovery code"),
+    }
+    return str(labels.get(method, method))
 
 
 def event_label(event: str) -> str:
@@ -81,8 +125,52 @@ def event_label(event: str) -> str:
         "password_reset": gettext("Password reset with a code"),
         "password_changed": gettext("Password changed"),
         "password_change_failed": gettext("Failed password change"),
+        "password_verified": gettext("Password accepted, second factor asked"),
+        "password_check_failed": gettext("Wrong password while setting up Ügyfélkapu+"),
+        "email_code_sent": gettext("E-mail code sent"),
+        "stepped_up": gettext("Confirmed with Ügyfélkapu+"),
+        "plusz_failed": gettext("Wrong Ügyfélkapu+ code"),
+        "factor_added": gettext("Second factor added"),
+        "factor_removed": gettext("Second factor removed"),
+        "recovery_codes_renewed": gettext("New recovery codes made"),
+        "factors_reset": gettext("Second factors removed by the office"),
+        "factor_renamed": gettext("Second factor renamed"),
+        "webauthn_clone_suspected": gettext(
+            "A passkey answered with an old counter: it may have been copied"
+        ),
     }
     return str(labels.get(event, event))
+
+
+def config_texts(config: KapuConfig) -> dict[str, str]:
+    """Texts that depend on settings, for pages and mails."""
+    rules = [
+        ngettext(
+            "At least %(num)s character; it must not contain your username.",
+            "At least %(num)s characters; it must not contain your username.",
+            config.password_min_length,
+        )
+    ]
+    if config.password_require_mixed_case:
+        rules.append(gettext("Use both lower-case and upper-case letters."))
+    if config.password_require_digit_or_symbol:
+        rules.append(gettext("Use at least one digit or symbol."))
+    return {
+        "code_validity": duration_text(config.activation_code_ttl),
+        "email_validity": duration_text(config.email_code_ttl),
+        "password_hint": " ".join(rules),
+    }
+
+
+def duration_text(duration: timedelta) -> str:
+    """``5 days``, ``36 hours`` or ``10 minutes``: the largest whole unit."""
+    seconds = int(duration.total_seconds())
+    if seconds % 86400 == 0:
+        return str(ngettext("%(num)s day", "%(num)s days", seconds // 86400))
+    if seconds % 3600 == 0:
+        return str(ngettext("%(num)s hour", "%(num)s hours", seconds // 3600))
+    minutes = max(1, seconds // 60)
+    return str(ngettext("%(num)s minute", "%(num)s minutes", minutes))
 
 
 def field_message(code: str, **values: Any) -> str:
@@ -103,8 +191,16 @@ def field_message(code: str, **values: Any) -> str:
         "date": gettext("Enter a date in the past as YYYY-MM-DD."),
         "unknown_fields": gettext("Only the listed personal data fields are accepted."),
         "accept_terms": gettext("You must accept the terms of use."),
-        "too_short": gettext("Use at least %(n)s characters.", n=values.get("min_length", 8)),
-        "too_long": gettext("Use at most %(n)s characters.", n=values.get("max_length", 1024)),
+        "too_short": ngettext(
+            "Use at least %(num)s character.",
+            "Use at least %(num)s characters.",
+            values.get("min_length", 8),
+        ),
+        "too_long": ngettext(
+            "Use at most %(num)s character.",
+            "Use at most %(num)s characters.",
+            values.get("max_length", 1024),
+        ),
         "mixed_case": gettext("Use both lower-case and upper-case letters."),
         "digit_or_symbol": gettext("Use at least one digit or symbol."),
         "contains_username": gettext("The password must not contain your username."),
@@ -114,7 +210,7 @@ def field_message(code: str, **values: Any) -> str:
             "Enter the document ID as six digits and two letters, e.g. 123456AB."
         ),
         "registration_code": gettext(
-            "Enter the 11-character registration code from the card's envelope."
+            "Enter the 11-character registration code from the plastic card in the green envelope."
         ),
         "code": gettext("Enter the code from the e-mail."),
     }
@@ -143,8 +239,8 @@ def problem_detail(problem: str) -> str:
         ),
         "code_expired": gettext("The code has expired. Ask for a new one."),
         "eid_not_recognised": gettext(
-            "The document ID and registration code were not recognised. Check them on the card "
-            "and its envelope."
+            "The document ID and registration code were not recognised. Check them on your e-ID "
+            "card and on the plastic card in the green envelope."
         ),
         "token_invalid": gettext("The card check has expired. Check the card again."),
         "csrf_failed": gettext("The form has expired. Reload the page and try again."),

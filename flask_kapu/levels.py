@@ -12,7 +12,7 @@ import enum
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-__all__ = ["ACR", "ACR_WEBAUTHN", "Level", "Proof", "acr_for"]
+__all__ = ["ACR", "ACR_RECOVERY", "ACR_WEBAUTHN", "Level", "Proof", "acr_for"]
 
 
 class Level(enum.IntEnum):
@@ -35,12 +35,14 @@ class Level(enum.IntEnum):
 
 
 _URN = "urn:eksz.gov.hu:1.0:azonositas:kau"
+# The broker defines no URN for these two; flask_kapu names them in its own namespace.
 ACR_WEBAUTHN = "urn:flask-kapu:1.0:azonositas:kau:3:dap:webauthn"
+ACR_RECOVERY = "urn:flask-kapu:1.0:azonositas:kau:2:uk:recovery"
 ACR: Mapping[str, str] = {
     "password": f"{_URN}:1:uk:uidpwd",
     "totp": f"{_URN}:2:uk:totp",
     "email": f"{_URN}:2:uk:email",
-    "recovery": f"{_URN}:2:uk:recovery",
+    "recovery": ACR_RECOVERY,
     "webauthn": ACR_WEBAUTHN,
 }
 _STRENGTH = {"password": 0, "recovery": 1, "email": 1, "totp": 2, "webauthn": 3}

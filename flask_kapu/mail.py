@@ -22,8 +22,9 @@ from typing import Any, Protocol
 
 from flask import Flask, render_template
 
+from .config import KapuConfig
 from .errors import MailDeliveryError
-from .i18n import force_locale, gettext, template_helpers
+from .i18n import config_texts, force_locale, gettext, template_helpers
 from .store import Account
 
 __all__ = ["MailNotifier", "Mailer", "OutboxMailer", "SmtpMailer", "mailer_from_config"]
@@ -107,24 +108,86 @@ def _subjects() -> dict[str, str]:
     return {
         "activation": gettext("Your Ügyfélkapu activation code"),
         "reset": gettext("Your Ügyfélkapu password reset code"),
-        "password_changed": gettext("Your Ügyfélkapu password was changed"),
+        "email_code": gettext("Your Ügyfélkapu+ login code"),
+        "email_enrol": gettext("Your code to set up Ügyfélkapu+"),
+        **{name: subject for name, (subject, _text) in _notices({}).items()},
+    }
+
+
+def _notices(context: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """Security notices: subject and text of each (rendered through ``_notice``)."""
+    label = context.get("label", "")
+    return {
+        "password_changed": (
+            gettext("Your Ügyfélkapu password was changed"),
+            gettext(
+                "The password of your Ügyfélkapu account was changed, "
+                "and your other sessions were ended."
+            ),
+        ),
+        "factor_added": (
+            gettext("A second factor was added to your Ügyfélkapu account"),
+            gettext(
+                "A new Ügyfélkapu+ second factor was added to your account: %(name)s.", name=label
+            ),
+        ),
+        "factor_removed": (
+            gettext("A second factor was removed from your Ügyfélkapu account"),
+            gettext(
+                "An Ügyfélkapu+ second factor was removed from your account: %(name)s.", name=label
+            ),
+        ),
+        "recovery_used": (
+            gettext("A recovery code was used on your Ügyfélkapu account"),
+            gettext("Someone confirmed a login to your account with one of your recovery codes."),
+        ),
+        "recovery_codes_renewed": (
+            gettext("New recovery codes for your Ügyfélkapu account"),
+            gettext(
+                "New recovery codes were made for your account; the earlier ones no longer work."
+            ),
+        ),
+        "plusz_failures": (
+            gettext("Wrong Ügyfélkapu+ codes on your account"),
+            gettext(
+                "Several wrong Ügyfélkapu+ codes were entered for your account, "
+                "so confirming is paused for a while."
+            ),
+        ),
+        "factors_reset": (
+            gettext("Your Ügyfélkapu+ second factors were removed"),
+            gettext(
+                "At your request the office removed every second factor of your account. "
+                "Set up Ügyfélkapu+ again after you log in."
+            ),
+        ),
     }
 
 
 class MailNotifier:
     """The services' notifier: renders ``kapu/mail/<template>.{txt,html}`` and sends it."""
 
-    def __init__(self, app: Flask, mailer: Mailer, *, subject_prefix: str) -> None:
+    def __init__(self, app: Flask, mailer: Mailer, config: KapuConfig) -> None:
         self.mailer = mailer
-        self.subject_prefix = subject_prefix
+        self.config = config
+        self.subject_prefix = config.mail_subject_prefix
         self.sender = app.config.get("MAIL_DEFAULT_SENDER") or "noreply@localhost"
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kapu-mail")
 
     def compose(self, account: Account, template: str, **context: Any) -> EmailMessage:
         with force_locale(account.language):
-            values = {**template_helpers(), "account": account, **context}
-            text = render_template(f"kapu/mail/{template}.txt", **values)
-            html = render_template(f"kapu/mail/{template}.html", **values)
+            values = {
+                **template_helpers(),
+                **config_texts(self.config),
+                "account": account,
+                **context,
+            }
+            notice = _notices(context).get(template)
+            if notice is not None:
+                values["notice"] = notice[1]
+            page = "_notice" if notice is not None else template
+            text = render_template(f"kapu/mail/{page}.txt", **values)
+            html = render_template(f"kapu/mail/{page}.html", **values)
             subject = self.subject_prefix + _subjects()[template]
         message = EmailMessage()
         message["Subject"] = subject
@@ -132,9 +195,9 @@ class MailNotifier:
         message["To"] = account.email
         message["Date"] = formatdate(localtime=False)
         message["Message-ID"] = make_msgid(domain="flask-kapu")
-        message["Content-Language"] = account.language
         message.set_content(text)
         message.add_alternative(html, subtype="html")
+        message["Content-Language"] = account.language  # set_content clears Content-* headers
         return message
 
     def deliver(

@@ -3,11 +3,17 @@
 The session holds who, at which epoch, with which methods and when; nothing
 secret. It is cleared and re-issued at every login and level change, and an
 account-wide ``session_epoch`` lets a password change end every other session.
+A login waiting for its second factor is kept apart (``pending``) and is no
+login at all until a factor completes it.
 """
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+from collections.abc import Mapping
 from datetime import datetime, timezone
+from typing import Any
 
 from flask import session
 from flask_login import login_user, logout_user
@@ -15,28 +21,133 @@ from flask_login import login_user, logout_user
 from .levels import Proof
 from .store import Account
 
-__all__ = ["current_proof", "end", "rebind", "start"]
+__all__ = [
+    "PendingLogin",
+    "add_method",
+    "current_proof",
+    "end",
+    "login_items",
+    "pending",
+    "proof_data",
+    "rebind",
+    "remember_challenge",
+    "start",
+    "start_pending",
+    "take_challenge",
+]
 
 _KEY = "_kapu"
+_PENDING = "_kapu_pending"
+_CHALLENGE = "_kapu_webauthn"
+_CARRIED = ("csrf_token",)  # Flask-WTF's session key
 
 
-def start(account: Account, *, method: str, at: datetime) -> None:
-    """Begin a fresh session for ``account`` proven with ``method``."""
+@dataclasses.dataclass(frozen=True)
+class PendingLogin:
+    """A password proven, a second factor still owed."""
+
+    account_id: int
+    epoch: int
+    password_time: datetime
+
+
+def start(account: Account, *, methods: Mapping[str, datetime], auth_time: datetime) -> None:
+    """Begin a fresh session for ``account``, proven with ``methods``."""
     session.clear()
-    session[_KEY] = {
-        "a": account.id,
-        "e": account.session_epoch,
-        "m": {method: _stamp(at)},
-        "t": _stamp(at),
-    }
+    session[_KEY] = proof_data(account, methods=methods, auth_time=auth_time)
     login_user(account)
 
 
-def rebind(account: Account) -> None:
-    """Re-issue this session at ``account``'s new epoch (after its password changed)."""
+def proof_data(
+    account: Account, *, methods: Mapping[str, datetime], auth_time: datetime
+) -> dict[str, Any]:
+    """What flask_kapu keeps under its session key for a login (the test plugin writes it too)."""
+    return {
+        "a": account.id,
+        "e": account.session_epoch,
+        "m": {method: _stamp(at) for method, at in methods.items()},
+        "t": _stamp(auth_time),
+    }
+
+
+def login_items(
+    account: Account, *, methods: Mapping[str, datetime], auth_time: datetime
+) -> dict[str, Any]:
+    """Every session item of a login: flask_kapu's proof and Flask-Login's user id."""
+    return {
+        _KEY: proof_data(account, methods=methods, auth_time=auth_time),
+        "_user_id": account.get_id(),
+        "_fresh": True,
+    }
+
+
+def start_pending(account: Account, *, at: datetime) -> None:
+    """Begin a fresh session that waits for ``account``'s second factor."""
+    session.clear()
+    session[_PENDING] = {"a": account.id, "e": account.session_epoch, "t": _stamp(at)}
+
+
+def pending() -> PendingLogin | None:
+    data = session.get(_PENDING)
+    if not isinstance(data, dict):
+        return None
+    try:
+        return PendingLogin(int(data["a"]), int(data["e"]), _time(data["t"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def add_method(account: Account, method: str, *, at: datetime) -> None:
+    """Record a second factor: complete a pending login or step a session up (rotating it)."""
+    proof = current_proof()
+    waiting = pending()
+    if proof is not None and proof.account_id == account.id:
+        methods = {**proof.methods, method: at}
+        auth_time = proof.auth_time
+    elif waiting is not None and waiting.account_id == account.id:
+        methods = {"password": waiting.password_time, method: at}
+        auth_time = at
+    else:
+        raise LookupError("no login of this account to add a factor to")
+    carried = _carried()
+    start(account, methods=methods, auth_time=auth_time)
+    session.update(carried)
+
+
+def _carried() -> dict[str, Any]:
+    """What survives a re-issue for the same account: the CSRF token, so a page or SPA
+    can go on posting. A new login never carries it."""
+    return {key: session[key] for key in _CARRIED if key in session}
+
+
+def remember_challenge(purpose: str, challenge: bytes) -> None:
+    """Keep the WebAuthn challenge just issued (its single use is enforced in the store)."""
+    session[_CHALLENGE] = {"p": purpose, "c": base64.urlsafe_b64encode(challenge).decode()}
+
+
+def take_challenge(purpose: str) -> bytes | None:
+    """The challenge issued for ``purpose``, removed from the session; ``None`` if there is none."""
+    data = session.pop(_CHALLENGE, None)
+    if not isinstance(data, dict) or data.get("p") != purpose or not isinstance(data.get("c"), str):
+        return None
+    try:
+        return base64.urlsafe_b64decode(data["c"].encode())
+    except (ValueError, TypeError):
+        return None
+
+
+def rebind(account: Account, *, drop: str | None = None) -> None:
+    """Re-issue this session at ``account``'s new epoch (its password or factors changed).
+
+    ``drop`` forgets a method the session proved with a factor now removed.
+    """
     data = dict(session.get(_KEY) or {})
+    if drop is not None and isinstance(data.get("m"), dict):
+        data["m"] = {m: at for m, at in data["m"].items() if m != drop}
+    carried = _carried()
     session.clear()
     session[_KEY] = {**data, "e": account.session_epoch}
+    session.update(carried)
     login_user(account)
 
 

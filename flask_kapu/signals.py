@@ -17,12 +17,15 @@ __all__ = [
     "account_activated",
     "account_locked",
     "account_registered",
+    "factor_added",
+    "factor_removed",
     "logged_out",
     "login_failed",
     "login_succeeded",
     "password_changed",
     "password_reset",
     "reset_requested",
+    "stepped_up",
 ]
 
 _signals = Namespace()
@@ -36,3 +39,6 @@ logged_out = _signals.signal("logged-out")
 reset_requested = _signals.signal("reset-requested")
 password_reset = _signals.signal("password-reset")
 password_changed = _signals.signal("password-changed")
+stepped_up = _signals.signal("stepped-up")
+factor_added = _signals.signal("factor-added")
+factor_removed = _signals.signal("factor-removed")

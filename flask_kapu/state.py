@@ -16,7 +16,8 @@ from .services import Context, Deps
 
 __all__ = ["KapuState", "get_state", "request_context"]
 
-RefusalHandler = Callable[[], Response]
+#: ``unauthorized`` handlers take no argument; the others get the refusal error.
+RefusalHandler = Callable[..., Response]
 
 
 @dataclasses.dataclass
@@ -30,7 +31,12 @@ class KapuState:
     notifier: MailNotifier
     eid_tokens: EidTokens
     registry: IdentityRegistry | None
-    unauthorized_handler: RefusalHandler | None = None
+    #: Refusal handlers by name, shared with the ``Kapu`` object so that one
+    #: registered after ``init_app`` still applies.
+    handlers: dict[str, RefusalHandler]
+
+    def handler(self, name: str, default: RefusalHandler) -> RefusalHandler:
+        return self.handlers.get(name, default)
 
 
 def get_state() -> KapuState:

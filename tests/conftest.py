@@ -189,9 +189,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def app_config() -> dict[str, Any]:
-    """Extra app config for one test module (override the fixture to change it)."""
-    return {}
+def app_config(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Extra app config: ``@pytest.mark.parametrize("app_config", [{...}], indirect=True)``."""
+    return dict(getattr(request, "param", {}))
 
 
 @pytest.fixture
@@ -257,7 +257,7 @@ def api(client: FlaskClient) -> Api:
     return Api(client)
 
 
-CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_FIELD = re.compile(r'name="(?:[a-z]+-)?csrf_token" type="hidden" value="([^"]+)"')
 
 
 def csrf_from(html: str) -> str:

@@ -1,24 +1,40 @@
 """Use cases: each one transaction over the store, signals sent after commit."""
 
-from .base import Context, Deps, Notifier
+from . import enrolment, passkeys
+from .base import Context, Deps, Notifier, PluszFactors
 from .credentials import change_password, request_reset, use_password_code
 from .login import login
-from .maintenance import purge, unlock
-from .registration import LANGUAGES, Registration, register, resend_activation, validate_person
+from .maintenance import purge, rotate_secrets, unlock
+from .plusz import SignedIn, send_email_code, usable_methods, verify_code
+from .registration import (
+    LANGUAGES,
+    Registration,
+    register,
+    resend_activation,
+    validate_person,
+)
 
 __all__ = [
     "LANGUAGES",
     "Context",
     "Deps",
     "Notifier",
+    "PluszFactors",
     "Registration",
+    "SignedIn",
     "change_password",
+    "enrolment",
     "login",
+    "passkeys",
     "purge",
     "register",
     "request_reset",
     "resend_activation",
+    "rotate_secrets",
+    "send_email_code",
     "unlock",
+    "usable_methods",
     "use_password_code",
     "validate_person",
+    "verify_code",
 ]

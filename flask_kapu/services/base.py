@@ -19,11 +19,21 @@ from ..clock import Clock
 from ..codes import CodeHasher
 from ..config import KapuConfig
 from ..errors import WeakPassword
+from ..factors import EmailCodeFactor, Factor, RecoveryFactor, TotpFactor
 from ..passwords import PasswordHashing, PasswordPolicy
 from ..store import Account, Repository, Store
-from ..usernames import username_key
+from ..usernames import username_key, username_problems
 
-__all__ = ["Context", "Deps", "Notifier", "attempt_key", "audit", "require_strong_password"]
+__all__ = [
+    "Context",
+    "Deps",
+    "Notifier",
+    "PluszFactors",
+    "attempt_key",
+    "audit",
+    "find_account",
+    "require_strong_password",
+]
 
 
 class Notifier(Protocol):
@@ -73,15 +83,52 @@ class Deps:
     clock: Clock
     notifier: Notifier
     sender: object
+    plusz: PluszFactors
 
     def emit(self, signal: NamedSignal, **data: Any) -> None:
         signal.send(self.sender, **data)
+
+    def sunset_passed(self) -> bool:
+        """Whether ``KAPU_PLUSZ_REQUIRED_FROM`` is in the past: a password alone is not enough."""
+        sunset = self.config.sunset
+        return sunset is not None and self.clock() >= sunset
+
+
+@dataclasses.dataclass(frozen=True)
+class PluszFactors:
+    """The second-factor methods of one app: the built-in ones and any a host added."""
+
+    totp: TotpFactor
+    email: EmailCodeFactor
+    email_enrolment: EmailCodeFactor
+    recovery: RecoveryFactor
+    extra: dict[str, Factor] = dataclasses.field(default_factory=dict)
+
+    def by_method(self, method: str) -> Factor | None:
+        """The factor that checks typed codes of ``method``."""
+        builtin: dict[str, Factor] = {
+            "totp": self.totp,
+            "email": self.email,
+            "recovery": self.recovery,
+        }
+        return builtin.get(method) or self.extra.get(method)
 
 
 def attempt_key(scope: str, username: str) -> str:
     """The attempt-counter key of ``username`` in ``scope``; unknown names get one too."""
     digest = hashlib.sha256(username_key(username).encode()).hexdigest()[:40]
     return f"{scope}:{digest}"
+
+
+def find_account(repo: Repository, username: str) -> Account | None:
+    """The account of an exact, NFC username; ``None`` at once for a name that breaks the rules.
+
+    Names that cannot exist never reach the database (a NUL, for one, is not
+    storable text in PostgreSQL).
+    """
+    if username_problems(username):
+        return None
+    return repo.account_by_username(username)
 
 
 def require_strong_password(deps: Deps, password: str, *, username: str) -> None:

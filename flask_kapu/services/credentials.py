@@ -14,8 +14,9 @@ from ..codes import format_code, normalize_code
 from ..errors import CodeExpired, InvalidCode, InvalidCredentials
 from ..store import Account, AccountStatus, FailureOutcome, Repository
 from ..usernames import normalize
-from .base import Context, Deps, attempt_key, audit, require_strong_password
-from .login import LOGIN_SCOPE, check_not_locked, count_failure, report_failure, verify_password
+from .attempts import LOGIN_SCOPE, check_not_locked, count_failure, report_failure, verify_password
+from .base import Context, Deps, attempt_key, audit, find_account, require_strong_password
+from .plusz import SignedIn, login_factors
 from .registration import PASSWORD_CODE_PURPOSES, issue_password_code, normalize_email
 
 __all__ = ["CODE_SCOPE", "change_password", "request_reset", "use_password_code"]
@@ -25,8 +26,11 @@ CODE_SCOPE = "code"
 
 def use_password_code(
     deps: Deps, ctx: Context, *, username: str, code: str, new_password: str
-) -> Account:
+) -> SignedIn:
     """Set a new password with an activation or reset code; activates a pending account.
+
+    A reset never skips the second factor: ``SignedIn.second_factor`` says
+    what the account must still prove.
 
     Raises :class:`InvalidCode` (also for an unknown user), :class:`CodeExpired`,
     :class:`WeakPassword` or :class:`TooManyAttempts`.
@@ -40,8 +44,9 @@ def use_password_code(
     now = deps.clock()
     failure: FailureOutcome | None = None
     expired = first = False
+    second: tuple[str, ...] = ()
     with deps.store.transaction() as repo:
-        account = repo.account_by_username(name)
+        account = find_account(repo, name)
         if account is not None and account.status == AccountStatus.DISABLED.value:
             account = None
         used = None
@@ -65,12 +70,13 @@ def use_password_code(
             first = _set_password(repo, account, new_hash, ctx=ctx, now=now, via=used)
             repo.clear_failures(key)
             repo.clear_failures(attempt_key(LOGIN_SCOPE, name))
+            second = login_factors(deps, repo, account)
     if failure is not None or account is None:
         raise report_failure(
             deps, failure, account, now=now, error=CodeExpired() if expired else InvalidCode()
         )
     deps.emit(signals.account_activated if first else signals.password_reset, account=account)
-    return account
+    return SignedIn(account, second)
 
 
 def request_reset(deps: Deps, ctx: Context, *, username: str, email: str) -> None:
@@ -78,7 +84,7 @@ def request_reset(deps: Deps, ctx: Context, *, username: str, email: str) -> Non
     name = normalize(username)
     address = normalize_email(email)
     with deps.store.transaction() as repo:
-        account = repo.account_by_username(name)
+        account = find_account(repo, name)
         if (
             account is None
             or address is None

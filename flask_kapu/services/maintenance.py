@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from ..store import PurgeResult
 from ..usernames import normalize
-from .base import Context, Deps, attempt_key, audit
+from .attempts import LOGIN_SCOPE
+from .base import Context, Deps, attempt_key, audit, find_account
 from .credentials import CODE_SCOPE
-from .login import LOGIN_SCOPE
 
-__all__ = ["purge", "unlock"]
+__all__ = ["purge", "rotate_secrets", "unlock"]
 
 _COUNTER_IDLE = timedelta(days=1)
 
@@ -30,10 +30,21 @@ def unlock(deps: Deps, ctx: Context, *, username: str) -> bool:
     """Clear the failure counters and lock of ``username``; ``False`` if no such account."""
     name = normalize(username)
     with deps.store.transaction() as repo:
-        account = repo.account_by_username(name)
+        account = find_account(repo, name)
         if account is None:
             return False
         for scope in (LOGIN_SCOPE, CODE_SCOPE):
             repo.clear_failures(attempt_key(scope, name))
         audit(repo, ctx, "unlocked", account_id=account.id, at=deps.clock())
     return True
+
+
+def rotate_secrets(deps: Deps) -> int:
+    """Re-seal every stored authenticator key under the newest encryption key."""
+    box = deps.plusz.totp.box
+    with deps.store.transaction() as repo:
+        factors = repo.sealed_factors()
+        for factor in factors:
+            if factor.secret is not None:
+                factor.secret = box.rotate(factor.secret)
+    return len(factors)

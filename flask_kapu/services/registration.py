@@ -19,7 +19,7 @@ from ..codes import format_code, generate_code
 from ..errors import InvalidInput, UsernameTaken
 from ..store import Account, AccountStatus, Repository
 from ..usernames import normalize, username_key, username_problems
-from .base import Context, Deps, audit
+from .base import Context, Deps, audit, find_account
 
 __all__ = [
     "LANGUAGES",
@@ -106,7 +106,7 @@ def resend_activation(deps: Deps, ctx: Context, *, username: str) -> bool:
     ``False`` when ``username`` is no pending account, or the mail could not go out.
     """
     with deps.store.transaction() as repo:
-        account = repo.account_by_username(normalize(username))
+        account = find_account(repo, normalize(username))
         if account is None or account.status != AccountStatus.PENDING.value:
             return False
         code = issue_password_code(deps, repo, account, purpose="activation")

@@ -1,7 +1,17 @@
 """Storage: SQLAlchemy models, the repository (the only place with queries) and the engine."""
 
 from .database import Store
-from .models import Account, AccountStatus, AttemptCounter, AuditEvent, Base, OneTimeCode
+from .models import (
+    Account,
+    AccountStatus,
+    AttemptCounter,
+    AuditEvent,
+    Base,
+    Factor,
+    OneTimeCode,
+    RecoveryCode,
+    UsedTotpStep,
+)
 from .repository import FailureOutcome, PurgeResult, Repository
 
 __all__ = [
@@ -10,9 +20,12 @@ __all__ = [
     "AttemptCounter",
     "AuditEvent",
     "Base",
+    "Factor",
     "FailureOutcome",
     "OneTimeCode",
     "PurgeResult",
+    "RecoveryCode",
     "Repository",
     "Store",
+    "UsedTotpStep",
 ]

@@ -10,11 +10,32 @@ import enum
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, MetaData, String, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    TypeDecorator,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Account", "AccountStatus", "AttemptCounter", "AuditEvent", "Base", "OneTimeCode"]
+__all__ = [
+    "Account",
+    "AccountStatus",
+    "AttemptCounter",
+    "AuditEvent",
+    "Base",
+    "Factor",
+    "OneTimeCode",
+    "RecoveryCode",
+    "UsedTotpStep",
+]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -134,3 +155,53 @@ class AuditEvent(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(255))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Factor(Base):
+    """An enrolled (or, until ``confirmed_at``, half-enrolled) second factor.
+
+    TOTP keys are stored sealed (see :mod:`flask_kapu.crypto`); WebAuthn
+    credentials keep their public key, which is not secret.
+    """
+
+    __tablename__ = "kapu_factor"
+    __table_args__ = (Index("ix_kapu_factor_account", "account_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("kapu_account.id", ondelete="CASCADE"))
+    method: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(64))
+    secret: Mapped[str | None] = mapped_column(String(512))
+    credential_id: Mapped[bytes | None] = mapped_column(LargeBinary(1024), unique=True)
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary(2048))
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)  # unsigned 32-bit in WebAuthn
+    transports: Mapped[list[str] | None] = mapped_column(JSON)
+    aaguid: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UsedTotpStep(Base):
+    """A TOTP time step an account has used: the primary key makes reuse impossible."""
+
+    __tablename__ = "kapu_used_totp_step"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("kapu_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    step: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RecoveryCode(Base):
+    """A single-use recovery code ("törlőkód"), stored as a keyed hash."""
+
+    __tablename__ = "kapu_recovery_code"
+    __table_args__ = (Index("ix_kapu_recovery_code_account", "account_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("kapu_account.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -13,14 +13,23 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Delete, delete, exists, func, select, update
+from sqlalchemy import Delete, Update, delete, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .models import Account, AccountStatus, AttemptCounter, AuditEvent, OneTimeCode
+from .models import (
+    Account,
+    AccountStatus,
+    AttemptCounter,
+    AuditEvent,
+    Factor,
+    OneTimeCode,
+    RecoveryCode,
+    UsedTotpStep,
+)
 
 __all__ = ["FailureOutcome", "PurgeResult", "Repository"]
 
@@ -45,6 +54,7 @@ class PurgeResult:
     codes: int
     accounts: int
     counters: int
+    stale: int = 0  # used TOTP steps past replay range, never-confirmed factors
 
 
 class Repository:
@@ -170,6 +180,163 @@ class Repository:
             .execution_options(synchronize_session=False)
         )
 
+    def live_code(self, *, account_id: int, purpose: str, now: datetime) -> OneTimeCode | None:
+        """The newest unused, unexpired code of ``purpose`` (for resend throttling and hints)."""
+        return self.session.scalars(
+            select(OneTimeCode)
+            .where(
+                OneTimeCode.account_id == account_id,
+                OneTimeCode.purpose == purpose,
+                OneTimeCode.used_at.is_(None),
+                OneTimeCode.expires_at > now,
+            )
+            .order_by(OneTimeCode.created_at.desc(), OneTimeCode.id.desc())
+        ).first()
+
+    # Second factors -------------------------------------------------------------
+
+    def factors(self, account_id: int, method: str | None = None) -> list[Factor]:
+        """The account's confirmed factors (of ``method``), oldest first."""
+        query = select(Factor).where(
+            Factor.account_id == account_id, Factor.confirmed_at.is_not(None)
+        )
+        if method is not None:
+            query = query.where(Factor.method == method)
+        return list(self.session.scalars(query.order_by(Factor.id)))
+
+    def enrolled_methods(self, account_id: int) -> set[str]:
+        return set(
+            self.session.scalars(
+                select(Factor.method)
+                .where(Factor.account_id == account_id, Factor.confirmed_at.is_not(None))
+                .distinct()
+            )
+        )
+
+    def factor(self, account_id: int, factor_id: int) -> Factor | None:
+        """A confirmed factor of this account (never another account's)."""
+        return self.session.scalars(
+            select(Factor).where(
+                Factor.id == factor_id,
+                Factor.account_id == account_id,
+                Factor.confirmed_at.is_not(None),
+            )
+        ).first()
+
+    def unconfirmed_factor(self, account_id: int, method: str) -> Factor | None:
+        return self.session.scalars(
+            select(Factor)
+            .where(
+                Factor.account_id == account_id,
+                Factor.method == method,
+                Factor.confirmed_at.is_(None),
+            )
+            .order_by(Factor.id.desc())
+        ).first()
+
+    def start_factor(self, factor: Factor) -> Factor:
+        """Store a half-enrolled factor, replacing any earlier one of the same method."""
+        self.session.execute(
+            delete(Factor).where(
+                Factor.account_id == factor.account_id,
+                Factor.method == factor.method,
+                Factor.confirmed_at.is_(None),
+            )
+        )
+        self.session.add(factor)
+        self.session.flush()
+        return factor
+
+    def add_factor(self, factor: Factor) -> Factor:
+        self.session.add(factor)
+        self.session.flush()
+        return factor
+
+    def remove_factor(self, account_id: int, factor_id: int) -> bool:
+        return (
+            self._changed(
+                delete(Factor).where(Factor.id == factor_id, Factor.account_id == account_id)
+            )
+            == 1
+        )
+
+    def remove_factors(self, account_id: int) -> int:
+        """Every factor and recovery code of the account (office reset)."""
+        self.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account_id))
+        return self._changed(delete(Factor).where(Factor.account_id == account_id))
+
+    def factor_by_credential(self, credential_id: bytes) -> Factor | None:
+        """The factor of a WebAuthn credential id, whoever's it is."""
+        return self.session.scalars(
+            select(Factor).where(Factor.credential_id == credential_id)
+        ).first()
+
+    def advance_sign_count(self, factor_id: int, seen: int, new: int, now: datetime) -> bool:
+        """Store a passkey's new signature count if nobody moved it since we read ``seen``."""
+        return (
+            self._changed(
+                update(Factor)
+                .where(Factor.id == factor_id, Factor.sign_count == seen)
+                .values(sign_count=new, last_used_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            == 1
+        )
+
+    def sealed_factors(self) -> list[Factor]:
+        """Every factor with a sealed secret (for key rotation)."""
+        return list(self.session.scalars(select(Factor).where(Factor.secret.is_not(None))))
+
+    def touch_factor(self, factor_id: int, now: datetime) -> None:
+        self.session.execute(
+            update(Factor)
+            .where(Factor.id == factor_id)
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+    def use_totp_step(self, account_id: int, step: int, now: datetime) -> bool:
+        """Claim a TOTP time step for the account; ``False`` if it was used already."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(UsedTotpStep(account_id=account_id, step=step, used_at=now))
+        except IntegrityError:
+            return False
+        return True
+
+    # Recovery codes -------------------------------------------------------------
+
+    def replace_recovery_codes(self, account_id: int, hashes: Sequence[str], now: datetime) -> None:
+        self.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account_id))
+        self.session.add_all(
+            RecoveryCode(account_id=account_id, code_hash=h, created_at=now) for h in hashes
+        )
+        self.session.flush()
+
+    def consume_recovery_code(self, account_id: int, hashes: Sequence[str], now: datetime) -> bool:
+        """Use one matching unused code in one UPDATE; whether one was used."""
+        used = self._changed(
+            update(RecoveryCode)
+            .where(
+                RecoveryCode.account_id == account_id,
+                RecoveryCode.code_hash.in_(hashes),
+                RecoveryCode.used_at.is_(None),
+            )
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return used == 1
+
+    def unused_recovery_codes(self, account_id: int) -> int:
+        return int(
+            self.session.scalar(
+                select(func.count())
+                .select_from(RecoveryCode)
+                .where(RecoveryCode.account_id == account_id, RecoveryCode.used_at.is_(None))
+            )
+            or 0
+        )
+
     # Attempt counters -----------------------------------------------------------
 
     def locked_until(self, key: str, now: datetime) -> datetime | None:
@@ -263,27 +430,36 @@ class Repository:
     def purge(
         self, *, now: datetime, pending_before: datetime, counters_before: datetime
     ) -> PurgeResult:
-        """Remove expired or used codes, stale counters and never-activated accounts."""
-        codes = self._deleted(
+        """Remove expired or used codes, stale counters, never-activated accounts,
+        TOTP steps too old to be replayed and factors never confirmed within a day."""
+        codes = self._changed(
             delete(OneTimeCode).where(
                 (OneTimeCode.expires_at <= now) | OneTimeCode.used_at.is_not(None)
             )
         )
-        accounts = self._deleted(
+        accounts = self._changed(
             delete(Account).where(
                 Account.status == AccountStatus.PENDING.value,
                 Account.created_at < pending_before,
             )
         )
-        counters = self._deleted(
+        counters = self._changed(
             delete(AttemptCounter).where(
                 AttemptCounter.updated_at < counters_before,
                 AttemptCounter.locked_until.is_(None) | (AttemptCounter.locked_until <= now),
             )
         )
-        return PurgeResult(codes=codes, accounts=accounts, counters=counters)
+        stale = self._changed(
+            delete(UsedTotpStep).where(UsedTotpStep.used_at < now - timedelta(minutes=10))
+        ) + self._changed(
+            delete(Factor).where(
+                Factor.confirmed_at.is_(None), Factor.created_at < now - timedelta(days=1)
+            )
+        )
+        return PurgeResult(codes=codes, accounts=accounts, counters=counters, stale=stale)
 
-    def _deleted(self, statement: Delete) -> int:
+    def _changed(self, statement: Delete | Update) -> int:
+        """Rows a DELETE or UPDATE touched."""
         result = self.session.execute(statement)
         return int(cast("CursorResult[Any]", result).rowcount or 0)
 

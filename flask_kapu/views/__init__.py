@@ -5,10 +5,19 @@ from __future__ import annotations
 from flask import Flask
 
 from ..config import KapuConfig
+from . import api_plusz, html_plusz, html_security
 from .api import api
 from .html import error_page, html
 
-__all__ = ["api", "error_page", "html", "register_views"]
+__all__ = [
+    "api",
+    "api_plusz",
+    "error_page",
+    "html",
+    "html_plusz",
+    "html_security",
+    "register_views",
+]
 
 
 def register_views(app: Flask, config: KapuConfig) -> None:

@@ -14,6 +14,7 @@ from wtforms import ValidationError
 
 from .. import services
 from .. import session as kapu_session
+from ..auth import enrolled_methods, pending_account, sign_in
 from ..errors import (
     CsrfFailed,
     EidNotRecognised,
@@ -36,6 +37,8 @@ __all__ = ["api"]
 api = Blueprint("kapu_api", __name__)
 
 _SELF_SERVICE_PERSON = ("family_name", "given_name", "birth_date")
+# Fields that may be longer than a name: passwords (the policy bounds them) and signed tokens.
+_LONG_FIELDS = frozenset({"password", "current_password", "new_password", "token"})
 
 
 @api.before_request
@@ -84,7 +87,7 @@ def read_json() -> dict[str, Any]:
         return {}
     try:
         data = request.get_json(force=True)
-    except BadRequest:
+    except (BadRequest, RecursionError):  # nesting deeper than the parser's stack
         raise InvalidJson() from None
     if not isinstance(data, dict):
         raise InvalidInput(errors={"body": ["type"]})
@@ -102,13 +105,24 @@ def fields(data: dict[str, Any], *names: str, optional: tuple[str, ...] = ()) ->
                 errors[name] = ["required"]
         elif not isinstance(value, str):
             errors[name] = ["type"]
+        elif not _encodable(value):
+            errors[name] = ["text"]
         else:
             values[name] = value
     if errors:
         raise InvalidInput(errors=errors)
-    too_long(values, limit=4096)
-    too_long({k: v for k, v in values.items() if "password" not in k})
+    too_long({k: v for k, v in values.items() if k in _LONG_FIELDS}, limit=4096)
+    too_long({k: v for k, v in values.items() if k not in _LONG_FIELDS})
     return values
+
+
+def _encodable(value: str) -> bool:
+    """JSON can carry lone surrogates (``"\\ud800"``); no real text contains them."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def accepted_terms(data: dict[str, Any]) -> None:
@@ -117,41 +131,47 @@ def accepted_terms(data: dict[str, Any]) -> None:
 
 
 def session_body(account: Account | None = None) -> dict[str, Any]:
-    """The ``GET /session`` document of this session (or of ``account`` just logged in)."""
+    """The ``GET /session`` document of this session."""
     if account is None and current_user.is_authenticated:
         account = current_user._get_current_object()
     proof = kapu_session.current_proof() if account is not None else None
-    if account is None or proof is None:
-        return {
-            "authenticated": False,
-            "username": None,
-            "level": "none",
-            "acr": None,
-            "methods_used": [],
-            "auth_time": None,
-            "plusz_time": None,
-            "enrolled_methods": [],
-            "pending": None,
-            "csrf_token": generate_csrf(),
-        }
-    plusz_time = proof.plusz_time
-    return {
-        "authenticated": True,
-        "username": account.username,
-        "level": proof.level.label,
-        "acr": acr_for(proof.methods),
-        "methods_used": sorted(proof.methods),
-        "auth_time": proof.auth_time.isoformat(),
-        "plusz_time": plusz_time.isoformat() if plusz_time else None,
+    body: dict[str, Any] = {
+        "authenticated": False,
+        "username": None,
+        "level": "none",
+        "acr": None,
+        "methods_used": [],
+        "auth_time": None,
+        "plusz_time": None,
         "enrolled_methods": [],
         "pending": None,
-        "csrf_token": generate_csrf(),
     }
+    if account is not None and proof is not None:
+        plusz_time = proof.plusz_time
+        body.update(
+            authenticated=True,
+            username=account.username,
+            level=proof.level.label,
+            acr=acr_for(proof.methods),
+            methods_used=sorted(proof.methods),
+            auth_time=proof.auth_time.isoformat(),
+            plusz_time=plusz_time.isoformat() if plusz_time else None,
+            enrolled_methods=enrolled_methods(account),
+        )
+    else:
+        waiting = pending_account()
+        if waiting is not None:
+            with get_state().deps.store.transaction() as repo:
+                methods = services.usable_methods(repo, waiting)
+            body.update(pending="second_factor", methods=methods)
+    body["csrf_token"] = generate_csrf()
+    return body
 
 
-def logged_in(account: Account) -> Response:
-    kapu_session.start(account, method="password", at=get_state().deps.clock())
-    return jsonify(session_body(account))
+def signed_in(result: services.SignedIn) -> Response:
+    """Answer a proven password: the new session, complete or waiting for a second factor."""
+    sign_in(result)
+    return jsonify(session_body(None if result.second_factor else result.account))
 
 
 @api.get("/session")
@@ -238,27 +258,27 @@ def eid_register() -> tuple[Response, int]:
 def use_code() -> Response:
     values = fields(read_json(), "username", "code", "new_password")
     rate_limit("secrets", "code")
-    account = services.use_password_code(
+    result = services.use_password_code(
         get_state().deps,
         request_context(),
         username=values["username"],
         code=values["code"],
         new_password=values["new_password"],
     )
-    return logged_in(account)
+    return signed_in(result)
 
 
 @api.post("/login")
 def login() -> Response:
     values = fields(read_json(), "username", "password")
     rate_limit("secrets", "login")
-    account = services.login(
+    result = services.login(
         get_state().deps,
         request_context(),
         username=values["username"],
         password=values["password"],
     )
-    return logged_in(account)
+    return signed_in(result)
 
 
 @api.post("/logout")

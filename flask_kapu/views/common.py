@@ -8,6 +8,7 @@ from flask import current_app, request, url_for
 from flask_babel import get_locale
 
 from ..errors import InvalidInput, ServiceUnavailable
+from ..factors.webauthn import Relying
 from ..state import get_state
 
 __all__ = [
@@ -56,6 +57,17 @@ def too_long(values: dict[str, Any], limit: int = MAX_FIELD) -> None:
     }
     if errors:
         raise InvalidInput(errors=errors)
+
+
+def relying() -> Relying:
+    """The WebAuthn relying party: configured, or (development) this request's host and origin."""
+    config = get_state().config
+    origin = f"{request.scheme}://{request.host}"
+    return Relying(
+        rp_id=config.webauthn_rp_id or request.host.rsplit(":", 1)[0].strip("[]"),
+        rp_name=config.webauthn_rp_name,
+        origins=config.webauthn_origins or (origin,),
+    )
 
 
 def unavailable(_error: Exception) -> ServiceUnavailable:

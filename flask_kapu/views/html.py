@@ -7,26 +7,24 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
 from .. import services
 from .. import session as kapu_session
-from ..decorators import login_required
+from ..auth import sign_in
 from ..errors import EidNotRecognised, InvalidInput, KapuHTTPError
 from ..forms import (
-    ChangePasswordForm,
+    ActionForm,
     CodeForm,
     EidCheckForm,
     EidRegisterForm,
     ForgotForm,
     LoginForm,
-    LogoutForm,
     RegisterForm,
 )
-from ..i18n import field_message, problem_detail, template_helpers
+from ..i18n import config_texts, field_message, problem_detail, template_helpers
 from ..identity import normalize_document_id, normalize_registration_code
 from ..mail import OutboxMailer
 from ..responses import safe_next
@@ -63,6 +61,7 @@ def page(
         help_text=state.config.help_text,
         eid_enabled=state.registry is not None,
         kapu_lang=language(),
+        **config_texts(state.config),
         **context,
     )
     return text, status, headers or {}
@@ -135,27 +134,34 @@ def next_url() -> str:
     return safe_next(request.args.get("next"), home_url())
 
 
+def signed_in(result: services.SignedIn) -> Response:
+    """After a proven password: on to ``next``, or first to the second factor."""
+    sign_in(result)
+    if result.second_factor:
+        return redirect(url_for("kapu.plusz", next=next_url()))
+    return redirect(next_url())
+
+
 @html.route("/login", methods=["GET", "POST"])
 def login() -> Response | Page:
     form = LoginForm()
 
     def action() -> Response:
         rate_limit("secrets", "login")
-        account = services.login(
+        result = services.login(
             get_state().deps,
             request_context(),
             username=form.username.data,
             password=form.password.data,
         )
-        kapu_session.start(account, method="password", at=get_state().deps.clock())
-        return redirect(next_url())
+        return signed_in(result)
 
     return handle(form, "kapu/login.html", action)
 
 
 @html.route("/logout", methods=["GET", "POST"])
 def logout() -> Response | Page:
-    form = LogoutForm()
+    form = ActionForm()
 
     def action() -> Response:
         kapu_session.end()
@@ -249,15 +255,14 @@ def _code_page(template: str) -> Response | Page:
 
     def action() -> Response:
         rate_limit("secrets", "code")
-        account = services.use_password_code(
+        result = services.use_password_code(
             get_state().deps,
             request_context(),
             username=form.username.data,
             code=form.code.data,
             new_password=form.new_password.data,
         )
-        kapu_session.start(account, method="password", at=get_state().deps.clock())
-        return redirect(next_url())
+        return signed_in(result)
 
     return handle(form, template, action)
 
@@ -284,39 +289,6 @@ def password_forgot() -> Response | Page:
         return page("kapu/forgot_sent.html", 202)
 
     return handle(form, "kapu/forgot.html", action)
-
-
-@html.route("/security", methods=["GET"])
-@login_required
-def security() -> Page:
-    return _security_page(ChangePasswordForm(formdata=None))
-
-
-def _security_page(form: ChangePasswordForm, status: int = 200, **context: Any) -> Page:
-    with get_state().deps.store.transaction() as repo:
-        events = repo.recent_events(current_user.id)
-    return page("kapu/security.html", status, form=form, events=events, **context)
-
-
-@html.route("/security/password", methods=["POST"])
-@login_required
-def change_password() -> Response | Page:
-    form = ChangePasswordForm()
-    if not form.validate_on_submit():
-        return _security_page(form, 422, message=problem_detail("invalid_input"))
-    try:
-        rate_limit("secrets", "password-change")
-        account = services.change_password(
-            get_state().deps,
-            request_context(),
-            account=current_user._get_current_object(),
-            current_password=form.current_password.data,
-            new_password=form.new_password.data,
-        )
-    except KapuHTTPError as error:
-        return _security_page(form, error.status, message=show_errors(form, error))
-    kapu_session.rebind(account)
-    return redirect(url_for("kapu.security", changed=1))
 
 
 @html.get("/outbox")

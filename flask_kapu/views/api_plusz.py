@@ -1,0 +1,277 @@
+"""The JSON API of Ügyfélkapu+: step-up (``/plusz/*``) and the account's factors (``/factors``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from .. import services
+from .. import session as kapu_session
+from ..auth import acting_account, enrolled_methods, refusal
+from ..errors import InvalidInput, LoginRequired
+from ..state import get_state, request_context
+from ..store import Account, Factor
+from .api import api, fields, read_json, session_body
+from .common import rate_limit, relying
+
+__all__ = ["factor_json"]
+
+
+def factor_json(factor: Factor) -> dict[str, Any]:
+    return {
+        "id": factor.id,
+        "method": factor.method,
+        "label": factor.label,
+        "created_at": factor.created_at.isoformat(),
+        "last_used_at": factor.last_used_at.isoformat() if factor.last_used_at else None,
+    }
+
+
+def logged_in() -> Account:
+    if not current_user.is_authenticated:
+        raise LoginRequired(extra={"pending": None})
+    account: Account = current_user._get_current_object()
+    return account
+
+
+def may_change_factors(account: Account) -> None:
+    """A first factor needs a login; another (or a removal) a fresh step-up."""
+    if enrolled_methods(account):
+        error = refusal(plusz=True, max_age=get_state().config.fresh_plusz_max_age)
+        if error is not None:
+            raise error
+
+
+def stepped_up(account: Account, method: str) -> Response:
+    kapu_session.add_method(account, method, at=get_state().deps.clock())
+    return jsonify(session_body(account))
+
+
+# --- step-up ----------------------------------------------------------------------------
+
+
+@api.post("/plusz/email")
+def plusz_email() -> tuple[Response, int]:
+    found = acting_account()
+    if found is None:
+        raise LoginRequired(extra={"pending": None})
+    rate_limit("mail", "plusz-email")
+    issued = services.send_email_code(get_state().deps, request_context(), found[0])
+    return email_sent(issued)
+
+
+def email_sent(issued: Any) -> tuple[Response, int]:
+    expires_in = int((issued.expires_at - get_state().deps.clock()).total_seconds())
+    return jsonify({"session_hint": issued.session_hint, "expires_in": expires_in}), 202
+
+
+def _verify(method: str) -> Response:
+    found = acting_account()
+    if found is None:
+        raise LoginRequired(extra={"pending": None})
+    account, pending = found
+    values = fields(read_json(), "code")
+    rate_limit("secrets", "plusz")
+    services.verify_code(
+        get_state().deps,
+        request_context(),
+        account,
+        method=method,
+        code=values["code"],
+        completes_login=pending,
+    )
+    return stepped_up(account, method)
+
+
+@api.post("/plusz/email/verify")
+def plusz_email_verify() -> Response:
+    return _verify("email")
+
+
+@api.post("/plusz/totp/verify")
+def plusz_totp_verify() -> Response:
+    return _verify("totp")
+
+
+@api.post("/plusz/recovery/verify")
+def plusz_recovery_verify() -> Response:
+    return _verify("recovery")
+
+
+def _credential(data: dict[str, Any]) -> dict[str, Any]:
+    credential = data.get("credential")
+    if not isinstance(credential, dict):
+        raise InvalidInput(errors={"credential": ["type"]})
+    return credential
+
+
+def _options(options: str) -> Response:
+    return current_app.response_class(options, mimetype="application/json")
+
+
+@api.post("/plusz/webauthn/options")
+def plusz_webauthn_options() -> Response:
+    found = acting_account()
+    if found is None:
+        raise LoginRequired(extra={"pending": None})
+    rate_limit("secrets", "plusz-webauthn")
+    options, challenge = services.passkeys.begin(
+        get_state().deps, found[0], relying(), purpose=services.passkeys.SIGN_IN
+    )
+    kapu_session.remember_challenge(services.passkeys.SIGN_IN, challenge)
+    return _options(options)
+
+
+@api.post("/plusz/webauthn/verify")
+def plusz_webauthn_verify() -> Response:
+    found = acting_account()
+    if found is None:
+        raise LoginRequired(extra={"pending": None})
+    account, pending = found
+    credential = _credential(read_json())
+    rate_limit("secrets", "plusz")
+    services.passkeys.finish_authentication(
+        get_state().deps,
+        request_context(),
+        account,
+        relying(),
+        credential=credential,
+        challenge=kapu_session.take_challenge(services.passkeys.SIGN_IN),
+        completes_login=pending,
+    )
+    return stepped_up(account, "webauthn")
+
+
+# --- factors ----------------------------------------------------------------------------
+
+
+@api.get("/factors")
+def factors() -> Response:
+    account = logged_in()
+    listed = services.enrolment.factors(get_state().deps, account)
+    return jsonify({"factors": [factor_json(f) for f in listed]})
+
+
+@api.post("/factors/email")
+def factor_email() -> tuple[Response, int]:
+    account = logged_in()
+    may_change_factors(account)
+    rate_limit("mail", "factor-email")
+    issued = services.send_email_code(get_state().deps, request_context(), account, enrolment=True)
+    return email_sent(issued)
+
+
+def enrolled(account: Account, result: services.enrolment.Enrolled) -> tuple[Response, int]:
+    kapu_session.add_method(account, result.factor.method, at=get_state().deps.clock())
+    body = {"factor": factor_json(result.factor), "recovery_codes": result.recovery_codes}
+    return jsonify(body), 201
+
+
+@api.post("/factors/email/confirm")
+def factor_email_confirm() -> tuple[Response, int]:
+    account = logged_in()
+    values = fields(read_json(), "code")
+    may_change_factors(account)
+    rate_limit("secrets", "factor-confirm")
+    result = services.enrolment.confirm_email(
+        get_state().deps, request_context(), account, code=values["code"]
+    )
+    return enrolled(account, result)
+
+
+@api.post("/factors/totp")
+def factor_totp() -> Response:
+    account = logged_in()
+    values = fields(read_json(), optional=("label",))
+    may_change_factors(account)
+    started = services.enrolment.start_totp(
+        get_state().deps, request_context(), account, label=values.get("label")
+    )
+    return jsonify(
+        {"secret": started.secret, "otpauth_uri": started.otpauth_uri, "qr_svg": started.qr_svg}
+    )
+
+
+@api.post("/factors/totp/confirm")
+def factor_totp_confirm() -> tuple[Response, int]:
+    account = logged_in()
+    values = fields(read_json(), "password", "code")
+    may_change_factors(account)
+    rate_limit("secrets", "factor-confirm")
+    result = services.enrolment.confirm_totp(
+        get_state().deps,
+        request_context(),
+        account,
+        password=values["password"],
+        code=values["code"],
+    )
+    return enrolled(account, result)
+
+
+@api.post("/factors/webauthn/options")
+def factor_webauthn_options() -> Response:
+    account = logged_in()
+    may_change_factors(account)
+    options, challenge = services.passkeys.begin(
+        get_state().deps, account, relying(), purpose=services.passkeys.REGISTER
+    )
+    kapu_session.remember_challenge(services.passkeys.REGISTER, challenge)
+    return _options(options)
+
+
+@api.post("/factors/webauthn")
+def factor_webauthn() -> tuple[Response, int]:
+    account = logged_in()
+    data = read_json()
+    credential = _credential(data)
+    label = fields(data, optional=("label",)).get("label")
+    may_change_factors(account)
+    rate_limit("secrets", "factor-confirm")
+    result = services.passkeys.finish_registration(
+        get_state().deps,
+        request_context(),
+        account,
+        relying(),
+        credential=credential,
+        challenge=kapu_session.take_challenge(services.passkeys.REGISTER),
+        label=label,
+    )
+    return enrolled(account, result)
+
+
+@api.patch("/factors/<int:factor_id>")
+def factor_rename(factor_id: int) -> Response:
+    account = logged_in()
+    values = fields(read_json(), "label")
+    factor = services.enrolment.rename_factor(
+        get_state().deps, request_context(), account, factor_id=factor_id, label=values["label"]
+    )
+    return jsonify(factor_json(factor))
+
+
+@api.delete("/factors/<int:factor_id>")
+def factor_delete(factor_id: int) -> tuple[str, int]:
+    account = logged_in()
+    error = refusal(plusz=True, max_age=get_state().config.fresh_plusz_max_age)
+    if error is not None:
+        raise error
+    removed = services.enrolment.remove_factor(
+        get_state().deps, request_context(), account, factor_id=factor_id
+    )
+    kapu_session.rebind(account, drop=removed.method)
+    return "", 204
+
+
+@api.post("/factors/recovery-codes")
+def recovery_codes() -> tuple[Response, int]:
+    account = logged_in()
+    error = refusal(plusz=True, max_age=get_state().config.fresh_plusz_max_age)
+    if error is not None:
+        raise error
+    codes = services.enrolment.regenerate_recovery_codes(
+        get_state().deps, request_context(), account
+    )
+    return jsonify({"recovery_codes": codes}), 201

@@ -1,0 +1,89 @@
+"""Real-browser helpers: the example app served on localhost, Debian's Chromium via Playwright."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def require_chromium() -> None:
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(
+            f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
+        )
+    pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("localhost", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def served(app: Flask, port: int) -> Iterator[str]:
+    """Serve ``app`` on http://localhost:<port> from a thread; yields the base URL."""
+    server = make_server("localhost", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@contextmanager
+def chromium_page() -> Iterator[tuple[Any, Any]]:
+    """A fresh headless Chromium page and its CDP session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            context = browser.new_context(locale="hu-HU")
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            yield page, context.new_cdp_session(page)
+        finally:
+            browser.close()
+
+
+def add_virtual_authenticator(cdp: Any) -> str:
+    """A platform passkey authenticator (CTAP2, internal, resident keys, user verification)."""
+    cdp.send("WebAuthn.enable", {"enableUI": False})
+    result = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    return str(result["authenticatorId"])

@@ -1,0 +1,77 @@
+"""A passkey in a real browser: enrol on /security, then step up with it at login."""
+
+from __future__ import annotations
+
+import pytest
+from browser import add_virtual_authenticator, chromium_page, free_port, require_chromium, served
+from sqlalchemy import select
+
+from example_app import create_app
+from flask_kapu.store import Factor
+from flask_kapu.store.migrate import upgrade
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def app(tmp_path, port):
+    """The example app on a fresh SQLite file, its passkeys bound to localhost:<port>."""
+    require_chromium()
+    application = create_app(
+        {
+            "KAPU_DATABASE_URL": f"sqlite:///{tmp_path / 'browser.sqlite3'}",
+            "KAPU_WEBAUTHN_ORIGINS": f"http://localhost:{port}",
+            "KAPU_ARGON2_TIME_COST": 1,
+            "KAPU_ARGON2_MEMORY_COST": 8,
+            "KAPU_ARGON2_PARALLELISM": 1,
+        }
+    )
+    upgrade(application.extensions["kapu"].deps.store.engine)
+    return application
+
+
+def log_in(page, username: str, password: str) -> None:
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+
+
+def test_enrol_a_passkey_then_step_up_with_it(app, port, kapu_account):
+    citizen = kapu_account("PasskeyPolgar", methods=())
+    state = app.extensions["kapu"]
+    with served(app, port) as base, chromium_page() as (page, cdp):
+        add_virtual_authenticator(cdp)
+
+        page.goto(f"{base}/kapu/login?lang=en")
+        log_in(page, citizen.username, citizen.password)
+        page.wait_for_url(f"{base}/")
+
+        page.goto(f"{base}/kapu/security")
+        page.fill("#passkey-label", "Telefon")
+        page.click("[data-kapu-webauthn=register]")
+        page.wait_for_selector("#recovery-codes li")
+        assert page.locator("#recovery-codes li").count() == 10
+
+        page.goto(f"{base}/kapu/logout")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/kapu/login**")
+
+        page.goto(f"{base}/tax-return")
+        page.wait_for_url(f"{base}/kapu/login**")
+        log_in(page, citizen.username, citizen.password)
+        page.wait_for_url(f"{base}/kapu/plusz**")
+        assert page.locator("[data-kapu-webauthn=authenticate]").is_visible()
+        page.click("[data-kapu-webauthn=authenticate]")
+        page.wait_for_url(f"{base}/tax-return")
+        assert "Személyijövedelemadó-bevallás" in page.content()
+
+    with state.deps.store.transaction() as repo:
+        passkey = repo.session.scalars(select(Factor).where(Factor.method == "webauthn")).one()
+    assert passkey.label == "Telefon"
+    assert passkey.sign_count >= 1
+    assert passkey.last_used_at is not None
