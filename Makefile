@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint format install clean translations
+.PHONY: demo test lint format install clean translations docs bench soak
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,20 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict flask_kapu
 	$(BIN)/lint-imports
+
+# The documentation site (Sphinx), warnings as errors.
+docs: $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[docs]'
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+# Side-by-side benchmarks against Flask-Login and Flask-Security-Too; writes bench/RESULTS.md.
+bench: $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[bench]'
+	$(BIN)/python -m bench
+
+# The long load run of the multi-instance system tests (CI runs a short one in `make test`).
+soak: $(STAMP)
+	KAPU_SOAK=1 $(BIN)/pytest -p no:cacheprovider tests/system -k load -s
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

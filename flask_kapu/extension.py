@@ -11,7 +11,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager
 from werkzeug.wrappers import Response
@@ -109,6 +110,10 @@ class Kapu:
         register_views(app, config)
         app.register_error_handler(KapuHTTPError, _render_error)
         app.after_request(_remember_language)
+        if app.config.get("SESSION_COOKIE_SAMESITE") is None:
+            app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+        if type(app.session_interface) is SecureCookieSessionInterface:
+            app.session_interface = _SessionOverHttps()
         app.cli.add_command(kapu_cli)
 
     def _plusz_factors(
@@ -221,10 +226,22 @@ def _render_error(error: KapuHTTPError) -> ResponseReturnValue:
     return error_page(error)
 
 
+class _SessionOverHttps(SecureCookieSessionInterface):
+    """Flask's own session cookie, marked ``Secure`` whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(super().get_cookie_secure(app) or (has_request_context() and request.is_secure))
+
+
 def _remember_language(response: Response) -> Response:
     lang = request.args.get("lang")
     if lang in i18n.LANGUAGES and request.cookies.get(i18n.COOKIE) != lang:
         response.set_cookie(
-            i18n.COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+            i18n.COOKIE,
+            lang,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            httponly=True,
+            secure=request.is_secure,
         )
     return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ..config import KapuConfig
-from . import api_plusz, html_plusz, html_security
+from . import api_plusz, html_plusz, html_security, openapi
 from .api import api
 from .html import error_page, html
 
@@ -16,6 +16,7 @@ __all__ = [
     "html",
     "html_plusz",
     "html_security",
+    "openapi",
     "register_views",
 ]
 

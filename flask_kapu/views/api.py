@@ -30,7 +30,7 @@ from ..levels import acr_for
 from ..responses import PROBLEM_JSON, problem_response
 from ..state import get_state, request_context
 from ..store import Account
-from .common import language, limit_body, rate_limit, too_long, unavailable
+from .common import language, limit_body, rate_limit, security_headers, too_long, unavailable
 
 __all__ = ["api"]
 
@@ -39,6 +39,9 @@ api = Blueprint("kapu_api", __name__)
 _SELF_SERVICE_PERSON = ("family_name", "given_name", "birth_date")
 # Fields that may be longer than a name: passwords (the policy bounds them) and signed tokens.
 _LONG_FIELDS = frozenset({"password", "current_password", "new_password", "token"})
+
+
+api.after_request(security_headers)
 
 
 @api.before_request

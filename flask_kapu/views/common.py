@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app, request, url_for
 from flask_babel import get_locale
+from werkzeug.wrappers import Response
 
 from ..errors import InvalidInput, ServiceUnavailable
 from ..factors.webauthn import Relying
@@ -68,6 +69,26 @@ def relying() -> Relying:
         rp_name=config.webauthn_rp_name,
         origins=config.webauthn_origins or (origin,),
     )
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+def security_headers(response: Response) -> Response:
+    """Headers every flask_kapu page and API answer carries (a host's own values win)."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if request.endpoint != "kapu.static":
+        headers.setdefault("Cache-Control", "no-store")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
 
 
 def unavailable(_error: Exception) -> ServiceUnavailable:

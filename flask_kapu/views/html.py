@@ -29,7 +29,7 @@ from ..identity import normalize_document_id, normalize_registration_code
 from ..mail import OutboxMailer
 from ..responses import safe_next
 from ..state import get_state, request_context
-from .common import home_url, language, limit_body, rate_limit, unavailable
+from .common import home_url, language, limit_body, rate_limit, security_headers, unavailable
 
 __all__ = ["error_page", "html"]
 
@@ -43,6 +43,9 @@ html = Blueprint(
 )
 
 Page = tuple[str, int, dict[str, str]]
+
+
+html.after_request(security_headers)
 
 
 @html.before_request
