@@ -38,7 +38,7 @@ def sign_in(result: SignedIn) -> None:
 
 def _live_account(account_id: int, epoch: int) -> Account | None:
     """The account, if it is still active at the session's epoch."""
-    with get_state().deps.store.transaction() as repo:
+    with get_state().deps.store.reading() as repo:
         account = repo.account(account_id)
     if account is None or not account.is_active or account.session_epoch != epoch:
         return None
@@ -68,7 +68,7 @@ def acting_account() -> tuple[Account, bool] | None:
 
 
 def enrolled_methods(account: Account) -> list[str]:
-    with get_state().deps.store.transaction() as repo:
+    with get_state().deps.store.reading() as repo:
         return sorted(repo.enrolled_methods(account.id))
 
 
@@ -94,7 +94,7 @@ def refusal(
     if proof is not None and proof.has_plusz(now=now, max_age=age, methods=methods):
         return None
     account: Account = current_user._get_current_object()
-    with state.deps.store.transaction() as repo:
+    with state.deps.store.reading() as repo:
         usable = usable_methods(repo, account)
     allowed = [m for m in usable if methods is None or m in methods]
     if not [m for m in allowed if m != "recovery"]:

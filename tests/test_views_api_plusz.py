@@ -376,3 +376,33 @@ def test_new_recovery_codes_replace_the_old_set(logged_in, clock):
     new = response.get_json()["recovery_codes"]
     assert len(new) == 10
     assert not set(old) & set(new)
+
+
+def test_several_authenticators_each_with_a_label_all_work(logged_in, clock, api):
+    first, _ = enrol_totp(logged_in, clock, label="Telefon")
+    clock.advance(seconds=30)  # a time step counts once per account, whichever app shows it
+    second, confirmed = enrol_totp(logged_in, clock, label="Tablet")
+    assert confirmed.status_code == 201
+    labels = [f["label"] for f in logged_in.client.get("/kapu/api/factors").get_json()["factors"]]
+    assert labels == ["Telefon", "Tablet"]
+    for key in (first, second):
+        logged_in.post("/logout")
+        clock.advance(seconds=30)
+        login(logged_in)
+        code = pyotp.TOTP(key["secret"]).at(clock())
+        assert logged_in.post("/plusz/totp/verify", {"code": code}).status_code == 200
+
+
+def test_an_email_verify_without_a_requested_code_is_invalid(with_email):
+    response = with_email.post("/plusz/email/verify", {"code": "123456"})
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "invalid_code"
+
+
+def test_step_up_keeps_the_account_and_rotates_the_session(app, with_email, mailbox):
+    before = with_email.client.get_cookie("session").value
+    with_email.post("/plusz/email")
+    code = six_digit_code(mailbox.wait_for("anna@example.hu")[0])
+    response = with_email.post("/plusz/email/verify", {"code": code})
+    assert response.get_json()["username"] == "KisAnna"
+    assert with_email.client.get_cookie("session").value != before

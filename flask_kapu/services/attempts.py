@@ -36,7 +36,7 @@ def verify_password(deps: Deps, stored: str | None, password: str) -> bool:
 def check_not_locked(deps: Deps, key: str) -> None:
     """Raise :class:`TooManyAttempts` while ``key`` is locked."""
     now = deps.clock()
-    with deps.store.transaction() as repo:
+    with deps.store.reading() as repo:
         until = repo.locked_until(key, now)
     if until is not None:
         raise TooManyAttempts(retry_after=FailureOutcome(False, 0, until).retry_after(now))

@@ -51,7 +51,7 @@ class TotpEnrolment:
 
 
 def factors(deps: Deps, account: Account) -> list[Factor]:
-    with deps.store.transaction() as repo:
+    with deps.store.reading() as repo:
         return repo.factors(account.id)
 
 
@@ -144,7 +144,7 @@ def start_totp(
 
 def pending_totp(deps: Deps, account: Account) -> TotpEnrolment | None:
     """The authenticator key awaiting confirmation, to show again after a mistyped code."""
-    with deps.store.transaction() as repo:
+    with deps.store.reading() as repo:
         factor = repo.unconfirmed_factor(account.id, "totp")
     if factor is None or factor.secret is None:
         return None

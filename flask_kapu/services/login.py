@@ -27,7 +27,7 @@ def login(deps: Deps, ctx: Context, *, username: str, password: str) -> SignedIn
     name = normalize(username)
     key = attempt_key(LOGIN_SCOPE, name)
     check_not_locked(deps, key)
-    with deps.store.transaction() as repo:
+    with deps.store.reading() as repo:
         account = find_account(repo, name)
     stored = account.password_hash if account is not None and account.is_active else None
     ok = verify_password(deps, stored, password)

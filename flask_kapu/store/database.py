@@ -1,7 +1,8 @@
 """The engine and unit of work of one app.
 
-SQLite gets WAL, foreign keys, a busy timeout and ``BEGIN IMMEDIATE``, so
-concurrent writers queue instead of failing; other databases get a pre-pinged
+SQLite gets WAL, foreign keys, a busy timeout and ``BEGIN IMMEDIATE`` for
+transactions that may write, so concurrent writers queue instead of failing
+(reads use a plain ``BEGIN`` and never wait for a writer); other databases get a pre-pinged
 pool so a restarted server is reconnected to without restarting the app.
 """
 
@@ -26,11 +27,20 @@ class Store:
     def __init__(self, url: str, **engine_options: Any) -> None:
         self.engine = _make_engine(url, **engine_options)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._reads = sessionmaker(
+            self.engine.execution_options(kapu_read_only=True), expire_on_commit=False
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[Repository]:
         """One transaction: committed when the block ends, rolled back on any error."""
         with self._sessions() as session, session.begin():
+            yield Repository(session)
+
+    @contextmanager
+    def reading(self) -> Iterator[Repository]:
+        """A transaction that only reads: on SQLite it does not take the write lock."""
+        with self._reads() as session, session.begin():
             yield Repository(session)
 
     def dispose(self) -> None:
@@ -58,4 +68,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if connection.get_execution_options().get("kapu_read_only"):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

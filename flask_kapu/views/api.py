@@ -164,7 +164,7 @@ def session_body(account: Account | None = None) -> dict[str, Any]:
     else:
         waiting = pending_account()
         if waiting is not None:
-            with get_state().deps.store.transaction() as repo:
+            with get_state().deps.store.reading() as repo:
                 methods = services.usable_methods(repo, waiting)
             body.update(pending="second_factor", methods=methods)
     body["csrf_token"] = generate_csrf()

@@ -38,7 +38,7 @@ def _plusz_page(
     code_forms = {m: CodeEntryForm(formdata=None, prefix=m) for m in _CODE_METHODS}
     if failed is not None:
         code_forms[failed[0]] = failed[1]
-    with state.deps.store.transaction() as repo:
+    with state.deps.store.reading() as repo:
         methods = services.usable_methods(repo, account)
         live = repo.live_code(account_id=account.id, purpose="email_login", now=state.deps.clock())
     return page(

@@ -46,7 +46,7 @@ def _next() -> str | None:
 
 def _security_page(account: Account, status: int = 200, **context: Any) -> Page:
     state = get_state()
-    with state.deps.store.transaction() as repo:
+    with state.deps.store.reading() as repo:
         events = repo.recent_events(account.id)
         factors = repo.factors(account.id)
         recovery_left = repo.unused_recovery_codes(account.id)
@@ -161,7 +161,7 @@ def enrol_email() -> Response | Page:
 
 def _hint(account: Account) -> str | None:
     state = get_state()
-    with state.deps.store.transaction() as repo:
+    with state.deps.store.reading() as repo:
         live = repo.live_code(account_id=account.id, purpose="email_enrol", now=state.deps.clock())
     return live.session_hint if live else None
 
