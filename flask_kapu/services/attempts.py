@@ -18,6 +18,7 @@ __all__ = [
     "LOGIN_SCOPE",
     "check_not_locked",
     "count_failure",
+    "locked",
     "report_failure",
     "verify_password",
 ]
@@ -39,7 +40,12 @@ def check_not_locked(deps: Deps, key: str) -> None:
     with deps.store.reading() as repo:
         until = repo.locked_until(key, now)
     if until is not None:
-        raise TooManyAttempts(retry_after=FailureOutcome(False, 0, until).retry_after(now))
+        raise locked(until, now)
+
+
+def locked(until: datetime, now: datetime) -> TooManyAttempts:
+    """The answer while a lock holds until ``until``."""
+    return TooManyAttempts(retry_after=FailureOutcome(False, 0, until).retry_after(now))
 
 
 def count_failure(

@@ -12,7 +12,7 @@ from .. import signals
 from ..errors import InvalidCredentials
 from ..store import FailureOutcome
 from ..usernames import normalize
-from .attempts import LOGIN_SCOPE, check_not_locked, count_failure, report_failure, verify_password
+from .attempts import LOGIN_SCOPE, count_failure, locked, report_failure, verify_password
 from .base import Context, Deps, attempt_key, audit, find_account
 from .plusz import SignedIn, login_factors
 
@@ -26,9 +26,13 @@ def login(deps: Deps, ctx: Context, *, username: str, password: str) -> SignedIn
     """
     name = normalize(username)
     key = attempt_key(LOGIN_SCOPE, name)
-    check_not_locked(deps, key)
-    with deps.store.reading() as repo:
-        account = find_account(repo, name)
+    with deps.store.reading() as repo:  # one read for the lock and the account
+        locked = repo.locked_until(key, deps.clock())
+        account = find_account(repo, name) if locked is None else None
+    if locked is not None:
+        raise TooManyAttempts(
+            retry_after=FailureOutcome(False, 0, locked).retry_after(deps.clock())
+        )
     stored = account.password_hash if account is not None and account.is_active else None
     ok = verify_password(deps, stored, password)
     rehashed = (
