@@ -27,12 +27,10 @@ def login(deps: Deps, ctx: Context, *, username: str, password: str) -> SignedIn
     name = normalize(username)
     key = attempt_key(LOGIN_SCOPE, name)
     with deps.store.reading() as repo:  # one read for the lock and the account
-        locked = repo.locked_until(key, deps.clock())
-        account = find_account(repo, name) if locked is None else None
-    if locked is not None:
-        raise TooManyAttempts(
-            retry_after=FailureOutcome(False, 0, locked).retry_after(deps.clock())
-        )
+        until = repo.locked_until(key, deps.clock())
+        account = find_account(repo, name) if until is None else None
+    if until is not None:
+        raise locked(until, deps.clock())
     stored = account.password_hash if account is not None and account.is_active else None
     ok = verify_password(deps, stored, password)
     rehashed = (
