@@ -17,7 +17,6 @@ from .. import session as kapu_session
 from ..auth import enrolled_methods, pending_account, sign_in
 from ..errors import (
     CsrfFailed,
-    EidNotRecognised,
     InvalidInput,
     InvalidJson,
     KapuHTTPError,
@@ -25,12 +24,19 @@ from ..errors import (
     NotFound,
 )
 from ..i18n import problem_detail
-from ..identity import normalize_document_id, normalize_registration_code
 from ..levels import acr_for
 from ..responses import PROBLEM_JSON, problem_response
 from ..state import get_state, request_context
 from ..store import Account
-from .common import language, limit_body, rate_limit, security_headers, too_long, unavailable
+from .common import (
+    check_eid,
+    limit_body,
+    rate_limit,
+    register_here,
+    security_headers,
+    too_long,
+    unavailable,
+)
 
 __all__ = ["api"]
 
@@ -191,15 +197,8 @@ def register() -> tuple[Response, int]:
         data.get("person"), required=_SELF_SERVICE_PERSON, today=state.deps.clock().date()
     )
     accepted_terms(data)
-    rate_limit("register", "register")
-    result = services.register(
-        state.deps,
-        request_context(),
-        username=values["username"],
-        email=values["email"],
-        person=person,
-        via="self",
-        language=language(),
+    result = register_here(
+        username=values["username"], email=values["email"], person=person, via="self"
     )
     return registered(result)
 
@@ -213,25 +212,11 @@ def registered(result: services.Registration) -> tuple[Response, int]:
 
 @api.post("/register/eid/check")
 def eid_check() -> Response:
-    state = get_state()
-    if state.registry is None:
+    if get_state().registry is None:
         raise NotFound()
     values = fields(read_json(), "document_id", "registration_code")
-    document_id = normalize_document_id(values["document_id"])
-    registration_code = normalize_registration_code(values["registration_code"])
-    errors = {}
-    if document_id is None:
-        errors["document_id"] = ["document_id"]
-    if registration_code is None:
-        errors["registration_code"] = ["registration_code"]
-    if errors or document_id is None or registration_code is None:
-        raise InvalidInput(errors=errors)
-    rate_limit("secrets", "eid")
-    state.limiter.hit(state.config.eid_check_limit, "eid-document", document_id)
-    person = state.registry.lookup(document_id, registration_code)
-    if person is None:
-        raise EidNotRecognised()
-    return jsonify({"person": dict(person), "token": state.eid_tokens.issue(person, document_id)})
+    person, token = check_eid(values["document_id"], values["registration_code"])
+    return jsonify({"person": person, "token": token})
 
 
 @api.post("/register/eid")
@@ -243,15 +228,8 @@ def eid_register() -> tuple[Response, int]:
     values = fields(data, "token", "username", "email")
     accepted_terms(data)
     person = state.eid_tokens.person(values["token"])
-    rate_limit("register", "register")
-    result = services.register(
-        state.deps,
-        request_context(),
-        username=values["username"],
-        email=values["email"],
-        person=person,
-        via="eid",
-        language=language(),
+    result = register_here(
+        username=values["username"], email=values["email"], person=person, via="eid"
     )
     return registered(result)
 

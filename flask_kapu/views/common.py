@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app, request, url_for
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
-from ..errors import InvalidInput, ServiceUnavailable
+from .. import services
+from ..errors import EidNotRecognised, InvalidInput, ServiceUnavailable
 from ..factors.webauthn import Relying
-from ..state import get_state
+from ..identity import normalize_document_id, normalize_registration_code
+from ..state import get_state, request_context
 
 __all__ = [
     "MAX_BODY",
+    "check_eid",
     "home_url",
     "language",
     "limit_body",
     "rate_limit",
+    "register_here",
     "too_long",
     "unavailable",
 ]
@@ -58,6 +63,46 @@ def too_long(values: dict[str, Any], limit: int = MAX_FIELD) -> None:
     }
     if errors:
         raise InvalidInput(errors=errors)
+
+
+def register_here(
+    *, username: str, email: str, person: Mapping[str, Any] | None, via: str
+) -> services.Registration:
+    """Register from this request (its language, address and rate limit)."""
+    rate_limit("register", "register")
+    return services.register(
+        get_state().deps,
+        request_context(),
+        username=username,
+        email=email,
+        person=person,
+        via=via,
+        language=language(),
+    )
+
+
+def check_eid(raw_document_id: str, raw_registration_code: str) -> tuple[dict[str, Any], str]:
+    """Look a card up in the registry: its person and a registration token.
+
+    Raises :class:`InvalidInput` for malformed card data, :class:`EidNotRecognised`
+    or ``TooManyAttempts`` (per address and per document).
+    """
+    state = get_state()
+    document_id = normalize_document_id(raw_document_id)
+    code = normalize_registration_code(raw_registration_code)
+    errors = {}
+    if document_id is None:
+        errors["document_id"] = ["document_id"]
+    if code is None:
+        errors["registration_code"] = ["registration_code"]
+    if errors or document_id is None or code is None or state.registry is None:
+        raise InvalidInput(errors=errors)
+    rate_limit("secrets", "eid")
+    state.limiter.hit(state.config.eid_check_limit, "eid-document", document_id)
+    person = state.registry.lookup(document_id, code)
+    if person is None:
+        raise EidNotRecognised()
+    return dict(person), state.eid_tokens.issue(person, document_id)
 
 
 def relying() -> Relying:

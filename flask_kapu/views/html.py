@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from .. import services
 from .. import session as kapu_session
 from ..auth import sign_in
-from ..errors import EidNotRecognised, InvalidInput, KapuHTTPError
+from ..errors import KapuHTTPError
 from ..forms import (
     ActionForm,
     CodeForm,
@@ -25,11 +25,19 @@ from ..forms import (
     RegisterForm,
 )
 from ..i18n import config_texts, field_message, problem_detail, template_helpers
-from ..identity import normalize_document_id, normalize_registration_code
 from ..mail import OutboxMailer
 from ..responses import safe_next
 from ..state import get_state, request_context
-from .common import home_url, language, limit_body, rate_limit, security_headers, unavailable
+from .common import (
+    check_eid,
+    home_url,
+    language,
+    limit_body,
+    rate_limit,
+    register_here,
+    security_headers,
+    unavailable,
+)
 
 __all__ = ["error_page", "html"]
 
@@ -188,15 +196,8 @@ def register() -> Response | Page:
             required=("family_name", "given_name", "birth_date"),
             today=state.deps.clock().date(),
         )
-        rate_limit("register", "register")
-        result = services.register(
-            state.deps,
-            request_context(),
-            username=form.username.data,
-            email=form.email.data,
-            person=person,
-            via="self",
-            language=language(),
+        result = register_here(
+            username=form.username.data, email=form.email.data, person=person, via="self"
         )
         return page("kapu/registered.html", 201, result=result)
 
@@ -208,21 +209,13 @@ def register_eid() -> Response | Page:
     state = get_state()
     if state.registry is None:
         abort(404)
-    registry = state.registry
     if request.method == "POST" and "token" in request.form:
         form = EidRegisterForm()
         person = state.eid_tokens.person(form.token.data or "")
 
         def register_action() -> Page:
-            rate_limit("register", "register")
-            result = services.register(
-                state.deps,
-                request_context(),
-                username=form.username.data,
-                email=form.email.data,
-                person=person,
-                via="eid",
-                language=language(),
+            result = register_here(
+                username=form.username.data, email=form.email.data, person=person, via="eid"
             )
             return page("kapu/registered.html", 201, result=result)
 
@@ -231,22 +224,9 @@ def register_eid() -> Response | Page:
     check = EidCheckForm()
 
     def check_action() -> Page:
-        document_id = normalize_document_id(check.document_id.data)
-        code = normalize_registration_code(check.registration_code.data)
-        errors = {}
-        if document_id is None:
-            errors["document_id"] = ["document_id"]
-        if code is None:
-            errors["registration_code"] = ["registration_code"]
-        if errors or document_id is None or code is None:
-            raise InvalidInput(errors=errors)
-        rate_limit("secrets", "eid")
-        state.limiter.hit(state.config.eid_check_limit, "eid-document", document_id)
-        person = registry.lookup(document_id, code)
-        if person is None:
-            raise EidNotRecognised()
-        form = EidRegisterForm(formdata=None, token=state.eid_tokens.issue(person, document_id))
-        return page("kapu/register_eid.html", form=form, person=dict(person))
+        person, token = check_eid(check.document_id.data, check.registration_code.data)
+        form = EidRegisterForm(formdata=None, token=token)
+        return page("kapu/register_eid.html", form=form, person=person)
 
     return handle(check, "kapu/register_eid_check.html", check_action)
 
