@@ -65,13 +65,17 @@ def _security_page(account: Account, status: int = 200, **context: Any) -> Page:
     )
 
 
-def _needs_fresh_plusz(account: Account) -> Response | None:
-    """Send the user to step up first when the account already has a factor."""
-    if not enrolled_methods(account):
-        return None
-    if refusal(plusz=True, max_age=get_state().config.fresh_plusz_max_age) is None:
-        return None
-    return redirect(url_for("kapu.plusz", next=request.full_path.rstrip("?")))
+def _enrolling() -> tuple[Account | None, Response | None]:
+    """The account adding a factor, or where to send the user first: to log in, or (when
+    the account already has a factor) to step up."""
+    account = _account()
+    if account is None:
+        return None, _to_login()
+    if enrolled_methods(account) and refusal(
+        plusz=True, max_age=get_state().config.fresh_plusz_max_age
+    ):
+        return None, redirect(url_for("kapu.plusz", next=request.full_path.rstrip("?")))
+    return account, None
 
 
 def _done(account: Account, method: str, codes: list[str]) -> Response | Page:
@@ -115,12 +119,9 @@ def change_password() -> Response | Page:
 @html.route("/security/email", methods=["GET", "POST"])
 def enrol_email() -> Response | Page:
     """Send a code to the account's address (GET shows the form once sent), then confirm it."""
-    account = _account()
+    account, answer = _enrolling()
     if account is None:
-        return _to_login()
-    step_up = _needs_fresh_plusz(account)
-    if step_up is not None:
-        return step_up
+        return answer or _to_login()
     state = get_state()
     form = CodeEntryForm()
     if request.method == "POST" and "code" not in request.form:
@@ -169,12 +170,9 @@ def _hint(account: Account) -> str | None:
 @html.route("/security/totp", methods=["GET", "POST"])
 def enrol_totp() -> Response | Page:
     """Show a new key as a QR code and typed out; confirm with the password and a code."""
-    account = _account()
+    account, answer = _enrolling()
     if account is None:
-        return _to_login()
-    step_up = _needs_fresh_plusz(account)
-    if step_up is not None:
-        return step_up
+        return answer or _to_login()
     state = get_state()
     form = TotpEnrolForm()
     if request.method == "POST" and form.validate_on_submit():
