@@ -9,10 +9,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import current_app, g
 from flask_login import current_user
+from sqlalchemy.exc import DBAPIError
 
 from . import session as kapu_session
-from .errors import EnrollmentRequired, KapuHTTPError, LoginRequired, PluszRequired
+from .errors import (
+    EnrollmentRequired,
+    KapuHTTPError,
+    LoginRequired,
+    PluszRequired,
+    ServiceUnavailable,
+)
 from .services import SignedIn, usable_methods
 from .state import get_state
 from .store import Account
@@ -37,9 +45,21 @@ def sign_in(result: SignedIn) -> None:
 
 
 def _live_account(account_id: int, epoch: int) -> Account | None:
-    """The account, if it is still active at the session's epoch."""
-    with get_state().deps.store.reading() as repo:
-        account = repo.account(account_id)
+    """The account, if it is still active at the session's epoch.
+
+    With the database down this raises :class:`ServiceUnavailable` once per
+    request; later lookups in the same request (the error page itself) see
+    no account, so the 503 can be rendered.
+    """
+    if g.get("_kapu_store_down"):
+        return None
+    try:
+        with get_state().deps.store.reading() as repo:
+            account = repo.account(account_id)
+    except DBAPIError:
+        g._kapu_store_down = True
+        current_app.logger.exception("database unavailable while loading the session's account")
+        raise ServiceUnavailable() from None
     if account is None or not account.is_active or account.session_epoch != epoch:
         return None
     return account

@@ -27,6 +27,7 @@ __all__ = [
     "KapuHTTPError",
     "LoginRequired",
     "MailDeliveryError",
+    "MailNotSent",
     "NotFound",
     "PluszRequired",
     "ServiceUnavailable",
@@ -214,6 +215,17 @@ class TooManyAttempts(KapuHTTPError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class MailNotSent(KapuHTTPError):
+    """The code could not be mailed; nothing was kept, so asking again works at once."""
+
+    code = 503
+    problem = "mail_failed"
+    title = "The e-mail could not be sent"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "30"}
 
 
 class ServiceUnavailable(KapuHTTPError):

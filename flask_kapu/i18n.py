@@ -116,6 +116,7 @@ def event_label(event: str) -> str:
         "registered": gettext("Registered"),
         "activated": gettext("Account activated"),
         "login": gettext("Logged in"),
+        "logout": gettext("Logged out"),
         "login_failed": gettext("Failed login"),
         "code_failed": gettext("Wrong code entered"),
         "locked": gettext("Temporarily locked after failed attempts"),

@@ -152,9 +152,12 @@ def rebind(account: Account, *, drop: str | None = None) -> None:
 
 
 def end() -> None:
-    """Log out and forget everything the session held."""
-    logout_user()
+    """Log out and forget everything the session held.
+
+    The session is cleared first, so logging out never needs to load the account.
+    """
     session.clear()
+    logout_user()
 
 
 def current_proof() -> Proof | None:

@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from flask_kapu import DemoRegistry, Kapu, services
+from flask_kapu import DemoRegistry, Kapu, login_required, services
 from flask_kapu.state import KapuState, get_state
 from flask_kapu.store import Base
 from flask_kapu.store.migrate import upgrade
@@ -179,6 +179,11 @@ def make_app(database_url: str, smtp_port: int, **config: Any) -> tuple[Flask, K
     @app.get("/")
     def home() -> str:
         return "home"
+
+    @app.get("/protected")
+    @login_required
+    def protected() -> str:
+        return "protected"
 
     return app, kapu
 

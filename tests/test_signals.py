@@ -90,3 +90,20 @@ def test_password_change_sends_password_changed(api, active):
             {"current_password": STRONG_PASSWORD, "new_password": "Uj-Jelszo-2026"},
         )
     assert len(calls) == 1
+
+
+def test_logout_sends_logged_out_and_is_audited(api, active, state):
+    api.post("/login", {"username": active, "password": STRONG_PASSWORD})
+    with captured(signals.logged_out) as calls:
+        api.post("/logout")
+    assert [data["account"].username for _s, data in calls] == ["KisAnna"]
+    with state.deps.store.transaction() as repo:
+        latest = repo.recent_events(calls[0][1]["account"].id, limit=1)
+    assert [e.event for e in latest] == ["logout"]
+
+
+def test_activation_that_logs_in_sends_login_succeeded(api, registered):
+    username, code = registered
+    with captured(signals.login_succeeded) as calls:
+        api.post("/activate", {"username": username, "code": code, "new_password": STRONG_PASSWORD})
+    assert len(calls) == 1

@@ -406,3 +406,30 @@ def test_step_up_keeps_the_account_and_rotates_the_session(app, with_email, mail
     response = with_email.post("/plusz/email/verify", {"code": code})
     assert response.get_json()["username"] == "KisAnna"
     assert with_email.client.get_cookie("session").value != before
+
+
+@pytest.mark.parametrize("app_config", [{"KAPU_SECOND_FACTORS": ("totp",)}], indirect=True)
+def test_a_method_the_app_does_not_offer_cannot_be_enrolled(logged_in):
+    assert logged_in.post("/factors/email").status_code == 404
+    assert logged_in.post("/factors/webauthn/options").status_code == 404
+    assert logged_in.post("/factors/totp").status_code == 200
+
+
+def test_an_email_code_that_cannot_be_mailed_is_not_kept(app, with_email, state, smtp_server):
+    notifier = state.notifier
+    working = notifier.mailer
+
+    class Down:
+        def send(self, message):
+            from flask_kapu.errors import MailDeliveryError
+
+            raise MailDeliveryError("SMTP down")
+
+    notifier.mailer = Down()
+    try:
+        failed = with_email.post("/plusz/email")
+    finally:
+        notifier.mailer = working
+    assert failed.status_code == 503
+    assert failed.get_json()["code"] == "mail_failed"
+    assert with_email.post("/plusz/email").status_code == 202  # no resend wait for a lost mail

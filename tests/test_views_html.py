@@ -878,3 +878,31 @@ def test_an_unknown_language_is_ignored(app):
 
     assert html_lang(response) == "hu"
     assert browser.get_cookie("kapu_lang") is None
+
+
+def test_a_database_outage_answers_503_on_pages_and_protected_host_views(app, active, state):
+    from sqlalchemy.exc import OperationalError
+
+    client = app.test_client()
+    submit(client, "/kapu/login", {"username": active, "password": STRONG_PASSWORD})
+    logout_token = csrf_from(client.get("/kapu/logout").get_data(as_text=True))
+
+    def down(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    real = state.deps.store.reading
+    state.deps.store.reading = down
+    try:
+        page = client.get("/kapu/security")
+        host_json = client.get("/protected", headers={"Accept": "application/json"})
+        host_html = client.get("/protected")
+        logout = client.post("/kapu/logout", data={"csrf_token": logout_token})
+    finally:
+        state.deps.store.reading = real
+    assert page.status_code == 503
+    assert "Retry-After" in page.headers
+    assert host_json.status_code == 503
+    assert host_json.get_json()["code"] == "service_unavailable"
+    assert host_html.status_code == 503
+    assert logout.status_code == 302  # logging out works without the database
+    assert client.get("/kapu/api/session").get_json()["authenticated"] is False

@@ -8,6 +8,7 @@ account on any instance.
 from __future__ import annotations
 
 import hmac
+import logging
 from datetime import datetime
 
 import pyotp
@@ -18,6 +19,8 @@ from ..crypto import SecretBox
 from ..store import Account, Factor, Repository
 
 __all__ = ["DIGITS", "PERIOD", "TotpFactor"]
+
+log = logging.getLogger(__name__)
 
 PERIOD = 30
 DIGITS = 6
@@ -70,7 +73,12 @@ class TotpFactor:
         """Whether ``code`` is a fresh code of ``factor``; claims its step."""
         if factor.secret is None:
             return False
-        step = self.matching_step(self.box.open(factor.secret), code, now)
+        try:
+            secret = self.box.open(factor.secret)
+        except ValueError:  # sealed under a key no longer configured: run rotate-keys first
+            log.error("authenticator %s is sealed under an unknown key", factor.id)
+            return False
+        step = self.matching_step(secret, code, now)
         return step is not None and repo.use_totp_step(account.id, step, now)
 
     def verify(self, repo: Repository, account: Account, code: str, now: datetime) -> bool:

@@ -3,7 +3,7 @@
 from . import enrolment, passkeys
 from .base import Context, Deps, Notifier, PluszFactors
 from .credentials import change_password, request_reset, use_password_code
-from .login import login
+from .login import login, logout
 from .maintenance import purge, rotate_secrets, unlock
 from .plusz import SignedIn, send_email_code, usable_methods, verify_code
 from .registration import (
@@ -25,6 +25,7 @@ __all__ = [
     "change_password",
     "enrolment",
     "login",
+    "logout",
     "passkeys",
     "purge",
     "register",

@@ -76,6 +76,8 @@ def use_password_code(
             deps, failure, account, now=now, error=CodeExpired() if expired else InvalidCode()
         )
     deps.emit(signals.account_activated if first else signals.password_reset, account=account)
+    if not second:
+        deps.emit(signals.login_succeeded, account=account)
     return SignedIn(account, second)
 
 

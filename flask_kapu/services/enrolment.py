@@ -271,8 +271,11 @@ def reset_factors(deps: Deps, ctx: Context, *, username: str) -> bool:
         account = find_account(repo, username)
         if account is None:
             return False
+        methods = repo.enrolled_methods(account.id)
         repo.remove_factors(account.id)
         repo.bump_session_epoch(account)
         audit(repo, ctx, "factors_reset", account_id=account.id, at=now)
     deps.notifier.deliver(account, "factors_reset")
+    for method in sorted(methods):
+        deps.emit(signals.factor_removed, account=account, method=method)
     return True

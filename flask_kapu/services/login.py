@@ -16,7 +16,7 @@ from .attempts import LOGIN_SCOPE, count_failure, locked, report_failure, verify
 from .base import Context, Deps, attempt_key, audit, find_account
 from .plusz import SignedIn, login_factors
 
-__all__ = ["login"]
+__all__ = ["login", "logout"]
 
 
 def login(deps: Deps, ctx: Context, *, username: str, password: str) -> SignedIn:
@@ -61,3 +61,13 @@ def login(deps: Deps, ctx: Context, *, username: str, password: str) -> SignedIn
     if not second:
         deps.emit(signals.login_succeeded, account=account)
     return SignedIn(account, second)
+
+
+def logout(deps: Deps, ctx: Context, *, account_id: int) -> None:
+    """Record that an account logged out (the caller has ended the session already)."""
+    with deps.store.transaction() as repo:
+        account = repo.account(account_id)
+        if account is None:
+            return
+        audit(repo, ctx, "logout", account_id=account.id, at=deps.clock())
+    deps.emit(signals.logged_out, account=account)

@@ -9,6 +9,7 @@ from ..usernames import normalize
 from .attempts import LOGIN_SCOPE
 from .base import Context, Deps, attempt_key, audit, find_account
 from .credentials import CODE_SCOPE
+from .plusz import PLUSZ_SCOPE
 
 __all__ = ["purge", "rotate_secrets", "unlock"]
 
@@ -33,7 +34,7 @@ def unlock(deps: Deps, ctx: Context, *, username: str) -> bool:
         account = find_account(repo, name)
         if account is None:
             return False
-        for scope in (LOGIN_SCOPE, CODE_SCOPE):
+        for scope in (LOGIN_SCOPE, CODE_SCOPE, PLUSZ_SCOPE):
             repo.clear_failures(attempt_key(scope, name))
         audit(repo, ctx, "unlocked", account_id=account.id, at=deps.clock())
     return True

@@ -13,7 +13,7 @@ import dataclasses
 import math
 
 from .. import signals
-from ..errors import CodeExpired, EnrollmentRequired, InvalidCode, TooManyAttempts
+from ..errors import CodeExpired, EnrollmentRequired, InvalidCode, MailNotSent, TooManyAttempts
 from ..factors.email_code import IssuedEmailCode
 from ..store import Account, FailureOutcome, Repository
 from .attempts import check_not_locked, count_failure, report_failure
@@ -87,7 +87,12 @@ def send_email_code(
             detail={"purpose": factor.purpose},
         )
     template = "email_enrol" if enrolment else "email_code"
-    deps.notifier.deliver(account, template, code=issued.code, session_hint=issued.session_hint)
+    if not deps.notifier.deliver(
+        account, template, code=issued.code, session_hint=issued.session_hint
+    ):
+        with deps.store.transaction() as repo:  # an unsent code must not hold up a retry
+            repo.void_codes(account_id=account.id, purposes=(factor.purpose,))
+        raise MailNotSent()
     return issued
 
 

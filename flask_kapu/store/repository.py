@@ -149,6 +149,16 @@ class Repository:
         ).scalar()
         return purpose
 
+    def void_codes(self, *, account_id: int, purposes: Collection[str]) -> None:
+        """Forget the account's live codes of ``purposes`` (one that could not be mailed)."""
+        self.session.execute(
+            delete(OneTimeCode).where(
+                OneTimeCode.account_id == account_id,
+                OneTimeCode.purpose.in_(purposes),
+                OneTimeCode.used_at.is_(None),
+            )
+        )
+
     def code_expired(
         self, *, account_id: int, purposes: Collection[str], hashes: Sequence[str], now: datetime
     ) -> bool:

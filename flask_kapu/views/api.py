@@ -30,6 +30,7 @@ from ..state import get_state, request_context
 from ..store import Account
 from .common import (
     check_eid,
+    end_session,
     limit_body,
     rate_limit,
     register_here,
@@ -76,7 +77,12 @@ def _database_error(error: DBAPIError) -> Response:
 @api.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
-    problem = {413: "payload_too_large", 404: "not_found", 405: "method_not_allowed"}
+    problem = {
+        413: "payload_too_large",
+        404: "not_found",
+        405: "method_not_allowed",
+        500: "server_error",
+    }
     response = jsonify(
         {
             "status": status,
@@ -264,7 +270,7 @@ def login() -> Response:
 
 @api.post("/logout")
 def logout() -> tuple[str, int]:
-    kapu_session.end()
+    end_session()
     return "", 204
 
 

@@ -15,7 +15,7 @@ from ..errors import InvalidInput, LoginRequired
 from ..state import get_state, request_context
 from ..store import Account, Factor
 from .api import api, fields, read_json, session_body
-from .common import rate_limit, relying
+from .common import rate_limit, relying, require_offered
 
 __all__ = ["factor_json"]
 
@@ -157,6 +157,7 @@ def factors() -> Response:
 
 @api.post("/factors/email")
 def factor_email() -> tuple[Response, int]:
+    require_offered("email")
     account = logged_in()
     may_change_factors(account)
     rate_limit("mail", "factor-email")
@@ -172,6 +173,7 @@ def enrolled(account: Account, result: services.enrolment.Enrolled) -> tuple[Res
 
 @api.post("/factors/email/confirm")
 def factor_email_confirm() -> tuple[Response, int]:
+    require_offered("email")
     account = logged_in()
     values = fields(read_json(), "code")
     may_change_factors(account)
@@ -184,6 +186,7 @@ def factor_email_confirm() -> tuple[Response, int]:
 
 @api.post("/factors/totp")
 def factor_totp() -> Response:
+    require_offered("totp")
     account = logged_in()
     values = fields(read_json(), optional=("label",))
     may_change_factors(account)
@@ -197,6 +200,7 @@ def factor_totp() -> Response:
 
 @api.post("/factors/totp/confirm")
 def factor_totp_confirm() -> tuple[Response, int]:
+    require_offered("totp")
     account = logged_in()
     values = fields(read_json(), "password", "code")
     may_change_factors(account)
@@ -213,6 +217,7 @@ def factor_totp_confirm() -> tuple[Response, int]:
 
 @api.post("/factors/webauthn/options")
 def factor_webauthn_options() -> Response:
+    require_offered("webauthn")
     account = logged_in()
     may_change_factors(account)
     options, challenge = services.passkeys.begin(
@@ -224,6 +229,7 @@ def factor_webauthn_options() -> Response:
 
 @api.post("/factors/webauthn")
 def factor_webauthn() -> tuple[Response, int]:
+    require_offered("webauthn")
     account = logged_in()
     data = read_json()
     credential = _credential(data)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import current_app, g, request, url_for
 from flask_babel import get_locale
+from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
 from .. import services
-from ..errors import EidNotRecognised, InvalidInput, ServiceUnavailable
+from .. import session as kapu_session
+from ..errors import EidNotRecognised, InvalidInput, NotFound, ServiceUnavailable
 from ..factors.webauthn import Relying
 from ..identity import normalize_document_id, normalize_registration_code
 from ..state import get_state, request_context
@@ -18,11 +20,15 @@ from ..state import get_state, request_context
 __all__ = [
     "MAX_BODY",
     "check_eid",
+    "end_session",
     "home_url",
     "language",
     "limit_body",
     "rate_limit",
     "register_here",
+    "relying",
+    "require_offered",
+    "security_headers",
     "too_long",
     "unavailable",
 ]
@@ -105,6 +111,25 @@ def check_eid(raw_document_id: str, raw_registration_code: str) -> tuple[dict[st
     return dict(person), state.eid_tokens.issue(person, document_id)
 
 
+def end_session() -> None:
+    """Log out: the session ends first, so logging out works even with the database down;
+    recording it is best effort."""
+    proof = kapu_session.current_proof()
+    kapu_session.end()
+    if proof is None:
+        return
+    try:
+        services.logout(get_state().deps, request_context(), account_id=proof.account_id)
+    except DBAPIError:
+        current_app.logger.warning("logout not recorded: database unavailable")
+
+
+def require_offered(method: str) -> None:
+    """Enrolling a method the app does not offer (``KAPU_SECOND_FACTORS``) is not found."""
+    if method not in get_state().config.second_factors:
+        raise NotFound()
+
+
 def relying() -> Relying:
     """The WebAuthn relying party: configured, or (development) this request's host and origin."""
     config = get_state().config
@@ -137,5 +162,7 @@ def security_headers(response: Response) -> Response:
 
 
 def unavailable(_error: Exception) -> ServiceUnavailable:
+    """The answer while the database is down; the error page then loads no account."""
+    g._kapu_store_down = True
     current_app.logger.exception("database unavailable")
     return ServiceUnavailable()

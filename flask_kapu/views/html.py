@@ -12,7 +12,6 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
 from .. import services
-from .. import session as kapu_session
 from ..auth import sign_in
 from ..errors import KapuHTTPError
 from ..forms import (
@@ -30,6 +29,7 @@ from ..responses import safe_next
 from ..state import get_state, request_context
 from .common import (
     check_eid,
+    end_session,
     home_url,
     language,
     limit_body,
@@ -175,7 +175,7 @@ def logout() -> Response | Page:
     form = ActionForm()
 
     def action() -> Response:
-        kapu_session.end()
+        end_session()
         return redirect(url_for("kapu.login", logged_out=1))
 
     return handle(form, "kapu/logout.html", action)

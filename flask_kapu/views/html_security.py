@@ -23,7 +23,7 @@ from ..i18n import problem_detail
 from ..responses import safe_next
 from ..state import get_state, request_context
 from ..store import Account
-from .common import rate_limit
+from .common import rate_limit, require_offered
 from .html import Page, html, page, show_errors
 
 __all__: list[str] = []
@@ -119,6 +119,7 @@ def change_password() -> Response | Page:
 @html.route("/security/email", methods=["GET", "POST"])
 def enrol_email() -> Response | Page:
     """Send a code to the account's address (GET shows the form once sent), then confirm it."""
+    require_offered("email")
     account, answer = _enrolling()
     if account is None:
         return answer or _to_login()
@@ -170,6 +171,7 @@ def _hint(account: Account) -> str | None:
 @html.route("/security/totp", methods=["GET", "POST"])
 def enrol_totp() -> Response | Page:
     """Show a new key as a QR code and typed out; confirm with the password and a code."""
+    require_offered("totp")
     account, answer = _enrolling()
     if account is None:
         return answer or _to_login()
