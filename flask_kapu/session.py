@@ -18,6 +18,7 @@ from typing import Any
 from flask import session
 from flask_login import login_user, logout_user
 
+from .errors import ServiceUnavailable
 from .levels import Proof
 from .store import Account
 
@@ -152,12 +153,12 @@ def rebind(account: Account, *, drop: str | None = None) -> None:
 
 
 def end() -> None:
-    """Log out and forget everything the session held.
-
-    The session is cleared first, so logging out never needs to load the account.
-    """
+    """Log out and forget everything the session held, even with the database down."""
+    try:
+        logout_user()  # Flask-Login's user_logged_out receives the account
+    except ServiceUnavailable:
+        pass  # the account cannot be loaded: clearing the session is the logout
     session.clear()
-    logout_user()
 
 
 def current_proof() -> Proof | None:
