@@ -1,73 +1,72 @@
-"""A small citizen portal that uses flask_kapu the way any host app would."""
+"""Mintaváros e-services: a small citizen portal that uses flask_kapu like any host app.
+
+``flask --app example_app init-db`` creates the tables, ``flask --app example_app
+demo`` (what ``make demo`` runs) also seeds a demo citizen and serves on
+http://localhost:5000, and ``flask --app example_app run --debug`` works too.
+"""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
-import click
-from flask import Flask, render_template
-from werkzeug.serving import run_simple
+from flask import Flask
 
-from flask_kapu import DemoRegistry, Kapu, current_account, login_required, requires_plusz, services
-from flask_kapu.errors import UsernameTaken
-from flask_kapu.state import get_state
-from flask_kapu.store.migrate import upgrade
+from . import commands, db, texts
+from .commands import DEMO_EMAIL, DEMO_USERNAME, create_all, seed_demo_account
+from .extensions import kapu, registry
+from .views import portal
 
-kapu = Kapu(registry=DemoRegistry())
-
-DEMO_USERNAME = "Mintapolgar"
-DEMO_EMAIL = "minta.polgar@example.hu"
+__all__ = [
+    "DEMO_EMAIL",
+    "DEMO_USERNAME",
+    "create_all",
+    "create_app",
+    "kapu",
+    "registry",
+    "seed_demo_account",
+]
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(
         SECRET_KEY=os.environ.get("SECRET_KEY", "dev only: set SECRET_KEY in production"),
+        KAPU_DATABASE_URL="sqlite:///" + os.path.join(app.instance_path, "portal.sqlite3"),
         KAPU_HELP_TEXT="Segítség / help: +36 1 555 0100 (demo)",
+        KAPU_HOME_ENDPOINT="portal.home",
+        KAPU_TOTP_ISSUER="Mintaváros",
+        KAPU_WEBAUTHN_RP_NAME="Mintaváros e-ügyintézés",
         KAPU_WEBAUTHN_RP_ID=os.environ.get("KAPU_WEBAUTHN_RP_ID", "localhost"),
         KAPU_WEBAUTHN_ORIGINS=os.environ.get("KAPU_WEBAUTHN_ORIGINS", "http://localhost:5000"),
+        BABEL_DEFAULT_TIMEZONE="Europe/Budapest",
     )
-    for key in ("KAPU_DATABASE_URL", "MAIL_SERVER", "MAIL_PORT", "MAIL_DEFAULT_SENDER"):
+    for key in (
+        "KAPU_DATABASE_URL",
+        "KAPU_RATELIMIT_STORAGE_URI",
+        "KAPU_RATELIMIT_SECRETS",
+        "KAPU_RATELIMIT_REGISTER",
+        "KAPU_RATELIMIT_MAIL",
+        "MAIL_SERVER",
+        "MAIL_PORT",
+        "MAIL_DEFAULT_SENDER",
+    ):
         if key in os.environ:
             app.config[key] = os.environ[key]
+    for key in (  # settings that are whole numbers (seconds, for the durations)
+        "KAPU_ARGON2_TIME_COST",
+        "KAPU_ARGON2_MEMORY_COST",
+        "KAPU_ARGON2_PARALLELISM",
+        "KAPU_EMAIL_RESEND_INTERVAL",
+    ):
+        if key in os.environ:
+            app.config[key] = int(os.environ[key])
     app.config.update(config or {})
-    kapu.init_app(app)
 
-    @app.get("/")
-    def home() -> str:
-        return render_template("home.html")
-
-    @app.get("/my-data")
-    @login_required
-    def my_data() -> str:
-        return render_template("my_data.html", account=current_account)
-
-    @app.get("/tax-return")
-    @requires_plusz
-    def tax_return() -> str:
-        return render_template("tax_return.html", account=current_account)
-
-    @app.cli.command("demo")
-    @click.option("--host", default="localhost")
-    @click.option("--port", default=5000, type=int)
-    def demo(host: str, port: int) -> None:
-        """Create the database, seed an office-registered account, and serve in debug mode."""
-        upgrade(app.extensions["kapu"].deps.store.engine)
-        with app.app_context():
-            seed_demo_account()
-        click.echo(f"Demo on http://{host}:{port}/ - the activation mail is at /kapu/outbox")
-        app.debug = True
-        run_simple(host, port, app, use_debugger=True, threaded=True)
-
+    kapu.init_app(app)  # Ügyfélkapu: accounts, /kapu/... pages, Ügyfélkapu+ step-up
+    db.init_app(app)  # the portal's own tables, on the same database
+    texts.init_app(app)
+    app.register_blueprint(portal)
+    commands.init_app(app)
     return app
-
-
-def seed_demo_account() -> None:
-    """Register the demo citizen at the 'office' unless it exists already."""
-    try:
-        kapu.register(
-            DEMO_USERNAME, DEMO_EMAIL, person={"family_name": "Minta", "given_name": "Polgár"}
-        )
-    except UsernameTaken:  # from an earlier run: mail a fresh code, the outbox is new
-        services.resend_activation(get_state().deps, services.Context(), username=DEMO_USERNAME)

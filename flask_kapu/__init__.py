@@ -8,6 +8,7 @@ from .extension import Kapu
 from .factors import Factor
 from .identity import DemoRegistry, IdentityRegistry
 from .levels import ACR, Level
+from .session import current_proof
 
 __all__ = [
     "ACR",
@@ -19,6 +20,7 @@ __all__ = [
     "KapuError",
     "Level",
     "current_account",
+    "current_proof",
     "login_required",
     "requires_level",
     "requires_plusz",

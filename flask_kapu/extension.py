@@ -34,6 +34,7 @@ from .ratelimit import RateLimiter
 from .responses import problem_response, wants_json
 from .state import KapuState, RefusalHandler, get_state
 from .store import Account, Store
+from .store.migrate import upgrade
 from .views import error_page, register_views
 
 __all__ = ["Kapu"]
@@ -176,6 +177,17 @@ class Kapu:
             language=language,
         )
         return result.account
+
+    def resend_activation(self, username: str) -> bool:
+        """Office use: mail a new activation code to a pending account (inside an app context).
+
+        ``False`` when ``username`` is no pending account or the mail could not be sent.
+        """
+        return services.resend_activation(get_state().deps, services.Context(), username=username)
+
+    def upgrade_database(self) -> None:
+        """Create or migrate flask_kapu's tables (what ``flask kapu db upgrade`` does)."""
+        upgrade(get_state().deps.store.engine)
 
     @staticmethod
     def config() -> KapuConfig:

@@ -10,6 +10,7 @@ login at all until a factor completes it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -154,10 +155,10 @@ def rebind(account: Account, *, drop: str | None = None) -> None:
 
 def end() -> None:
     """Log out and forget everything the session held, even with the database down."""
-    try:
-        logout_user()  # Flask-Login's user_logged_out receives the account
-    except ServiceUnavailable:
-        pass  # the account cannot be loaded: clearing the session is the logout
+    # Flask-Login's user_logged_out receives the account; if it cannot be loaded,
+    # clearing the session is the logout.
+    with contextlib.suppress(ServiceUnavailable):
+        logout_user()
     session.clear()
 
 

@@ -7,6 +7,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -87,3 +88,46 @@ def add_virtual_authenticator(cdp: Any) -> str:
         },
     )
     return str(result["authenticatorId"])
+
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@contextmanager
+def chromium_browser() -> Iterator[Any]:
+    """One headless Chromium for several tests; each takes a fresh context with ``new_page``."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def new_page(
+    browser: Any, *, width: int = 1280, height: int = 900, locale: str = "hu-HU"
+) -> Iterator[tuple[Any, Any]]:
+    """A page in a fresh context (no cookies) of ``browser``, and its CDP session."""
+    context = browser.new_context(locale=locale, viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page, context.new_cdp_session(page)
+    finally:
+        context.close()
+
+
+def save_screenshot(target: Any, name: str) -> Path:
+    """A screenshot under test-artifacts/ (git-ignored): a page in full, or one element."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    if hasattr(target, "goto"):
+        target.screenshot(path=str(path), full_page=True)
+    else:
+        target.screenshot(path=str(path))
+    return path

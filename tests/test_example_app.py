@@ -1,53 +1,360 @@
-"""The example app is an ordinary host app: factory, public page, protected page."""
+"""The example portal is an ordinary Flask app: its own pages, tables, texts and commands.
+
+Every test runs on SQLite, and again on PostgreSQL when KAPU_TEST_DATABASE_URL is set.
+"""
 
 from __future__ import annotations
 
-import pytest
+import ast
+import re
+from datetime import date, timedelta
+from pathlib import Path
 
-from example_app import DEMO_EMAIL, DEMO_USERNAME, create_app, seed_demo_account
+import pytest
+from conftest import STRONG_PASSWORD, Api, code_in, csrf_from, empty_tables, submit
+from flask.cli import ScriptInfo
+from sqlalchemy import inspect
+
+import example_app
+import flask_kapu
+from example_app import DEMO_EMAIL, DEMO_USERNAME, create_all, create_app, seed_demo_account
+from example_app import commands as demo_commands
+from example_app import db as portal_db
+from example_app.hu import HU
+from example_app.texts import t
+from flask_kapu import DemoRegistry
 from flask_kapu.mail import OutboxMailer
-from flask_kapu.store.migrate import upgrade
+
+APP_DIR = Path(example_app.__file__).resolve().parent
+FAST_HASHING = {
+    "KAPU_ARGON2_TIME_COST": 1,
+    "KAPU_ARGON2_MEMORY_COST": 8,
+    "KAPU_ARGON2_PARALLELISM": 1,
+}
 
 
 @pytest.fixture
-def demo(tmp_path):
-    app = create_app({"KAPU_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"})
-    upgrade(app.extensions["kapu"].deps.store.engine)
-    return app
+def app(database_url):
+    """The example app on the test database, every table empty (also the plugin's host app)."""
+    application = create_app({"KAPU_DATABASE_URL": database_url, **FAST_HASHING})
+    state = application.extensions["kapu"]
+    with application.app_context():
+        create_all()
+        with portal_db.engine().begin() as connection:
+            for table in reversed(portal_db.metadata.sorted_tables):
+                connection.execute(table.delete())
+    empty_tables(state)
+    state.limiter.reset()
+    yield application
+    state.notifier.wait()
+    state.deps.store.dispose()
+    portal_db.dispose(application)
 
 
-def test_the_home_page_is_public(demo):
-    response = demo.test_client().get("/")
-    assert response.status_code == 200
-    assert "Mintaváros" in response.get_data(as_text=True)
+@pytest.fixture
+def client(app):
+    return app.test_client()
 
 
-def test_my_data_needs_a_login(demo):
-    response = demo.test_client().get("/my-data")
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+# --- an ordinary Flask app --------------------------------------------------------------------
+
+
+def test_flask_finds_the_app_factory(monkeypatch, database_url):
+    """`flask --app example_app run` loads create_app() like any factory app."""
+    monkeypatch.setenv("KAPU_DATABASE_URL", database_url)
+    loaded = ScriptInfo(app_import_path="example_app").load_app()
+    assert "portal" in loaded.blueprints
+    assert "kapu" in loaded.extensions
+    loaded.extensions["kapu"].deps.store.dispose()
+    portal_db.dispose(loaded)
+
+
+def test_the_portal_uses_only_flask_kapus_public_api():
+    for source in APP_DIR.glob("*.py"):
+        tree = ast.parse(source.read_text("utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("flask_kapu"):
+                assert node.module == "flask_kapu", f"{source.name} imports {node.module}"
+                names = {alias.name for alias in node.names}
+                assert names <= set(flask_kapu.__all__), f"{source.name}: {names}"
+            if isinstance(node, ast.Import):
+                assert not [a for a in node.names if a.name.startswith("flask_kapu.")]
+
+
+def test_init_db_creates_both_sets_of_tables_and_can_run_again(app):
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        result = runner.invoke(args=["init-db"])
+        assert result.exit_code == 0, result.output
+        assert "The portal's tables are ready." in result.output
+    with app.app_context():
+        tables = set(inspect(portal_db.engine()).get_table_names())
+    assert {"kapu_account", "portal_post", "portal_tax_return", "portal_mandate"} <= tables
+
+
+def test_on_a_database_with_only_flask_kapus_tables_the_portal_makes_its_own(tmp_path):
+    bare = create_app({"KAPU_DATABASE_URL": f"sqlite:///{tmp_path / 'bare.sqlite3'}"})
+    result = bare.test_cli_runner().invoke(args=["kapu", "db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    try:
+        assert "Még nincs bejegyzés." in text_of(bare.test_client().get("/forum"))
+    finally:
+        bare.extensions["kapu"].deps.store.dispose()
+        portal_db.dispose(bare)
+
+
+def test_the_demo_command_seeds_the_citizen_and_serves_in_debug_mode(app, monkeypatch):
+    served = []
+    monkeypatch.setattr(demo_commands, "run_simple", lambda *a, **kw: served.append((a, kw)))
+    result = app.test_cli_runner().invoke(args=["demo", "--port", "5123"])
+    assert result.exit_code == 0, result.output
+    assert "http://localhost:5123/kapu/outbox" in result.output
+    [(args, options)] = served
+    assert args[:3] == ("localhost", 5123, app)
+    assert options["use_debugger"] is True
+    assert app.debug
+
+    client = app.test_client()
+    outbox = text_of(client.get("/kapu/outbox"))
+    assert DEMO_EMAIL in outbox
+    assert len(re.findall(r"[0-9A-Z]{5}-[0-9A-Z]{5}", outbox)) == 1
+    forum = text_of(client.get("/forum"))
+    assert "Üdvözöljük a lakossági fórumon!" in forum
+
+    again = app.test_cli_runner().invoke(args=["demo"])  # a second run: a fresh code
+    assert again.exit_code == 0, again.output
+    app.extensions["kapu"].notifier.wait()
+    assert len(re.findall(r"[0-9A-Z]{5}-[0-9A-Z]{5}", text_of(client.get("/kapu/outbox")))) == 2
+    assert text_of(client.get("/forum")).count("Üdvözöljük a lakossági fórumon!") == 1
+
+
+def test_the_demo_account_waits_with_its_activation_mail_in_the_outbox(app):
+    with app.app_context():
+        seed_demo_account()
+        seed_demo_account()  # a second run mails a fresh code instead of failing
+    mailer = app.extensions["kapu"].mailer
+    assert isinstance(mailer, OutboxMailer)
+    app.extensions["kapu"].notifier.wait()
+    assert [m["To"] for m in mailer.messages] == [DEMO_EMAIL, DEMO_EMAIL]
+    with app.extensions["kapu"].deps.store.transaction() as repo:
+        assert repo.account_by_username(DEMO_USERNAME).status == "pending"
+
+
+def test_with_a_mail_server_in_the_environment_mail_goes_out_by_smtp(
+    monkeypatch, database_url, smtp_server, mailbox
+):
+    _sink, port = smtp_server
+    monkeypatch.setenv("MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setenv("MAIL_PORT", str(port))
+    monkeypatch.setenv("MAIL_DEFAULT_SENDER", "ugyfelkapu@mintavaros.example")
+    smtp_app = create_app({"KAPU_DATABASE_URL": database_url, **FAST_HASHING})
+    smtp_app.debug = True
+    state = smtp_app.extensions["kapu"]
+    empty_tables(state)
+    try:
+        with smtp_app.app_context():
+            seed_demo_account()
+        [mail] = mailbox.wait_for(DEMO_EMAIL)
+        assert mail["From"] == "ugyfelkapu@mintavaros.example"
+        assert code_in(mail)
+        client = smtp_app.test_client()
+        assert client.get("/kapu/outbox").status_code == 404
+        home = text_of(client.get("/"))
+        assert "A levelek a beállított levelezőszerveren át mennek ki." in home
+        assert "/kapu/outbox" not in home
+    finally:
+        state.notifier.wait()
+        state.deps.store.dispose()
+        portal_db.dispose(smtp_app)
+
+
+# --- the home page and the developer pages ----------------------------------------------------
+
+
+def test_the_home_page_says_how_to_try_each_flow(client):
+    page = text_of(client.get("/"))
+    assert "Mintaváros" in page
+    flows = re.search(r'<ol class="flows">(.*?)</ol>', page, re.S)
+    assert flows is not None
+    for title in (
+        "Regisztráció az okmányirodában",
+        "Regisztráció az interneten",
+        "Regisztráció e-személyivel",
+        "Ügyfélkapu+ e-mailes kóddal",
+        "Hitelesítő alkalmazás",
+        "Passkey",
+        "Elfelejtett jelszó",
+    ):
+        assert f"<strong>{title}</strong>" in flows.group(1)
+    for link in ("/kapu/activate?username=Mintapolgar", "/kapu/register", "/tax-return"):
+        assert f'href="{link}"' in flows.group(1)
+    assert "123456AB" in flows.group(1)  # outside debug mode the card is named inline
+    for decorator in ("@login_required", "@requires_plusz", '@requires_level("plusz")'):
+        assert decorator in page
+
+
+def test_debug_mode_links_the_outbox_and_lists_the_demo_cards(app, client):
+    assert client.get("/dev/cards").status_code == 404
+    assert 'class="devbar"' not in text_of(client.get("/"))
+
+    app.debug = True
+    home = text_of(client.get("/"))
+    assert 'href="/kapu/outbox"' in home
+    assert 'href="/dev/cards"' in home
+    cards = text_of(client.get("/dev/cards"))
+    for card in DemoRegistry().cards:
+        assert card["document_id"] in cards
+        assert card["registration_code"] in cards
+        assert card["person"]["family_name"] in cards
+
+
+def test_the_portal_pages_have_a_strict_csp_and_no_inline_script_or_style(client):
+    for path in ("/", "/forum", "/kapu/login"):
+        response = client.get(path)
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp
+        assert "style-src 'self'" in csp
+        page = text_of(response)
+        assert "<script>" not in page
+        assert "style=" not in page
+        assert "/static/portal.css" in page
+
+
+def test_unknown_addresses_get_the_portals_page_but_the_api_keeps_its_answer(client):
+    page = client.get("/no/such/page")
+    assert page.status_code == 404
+    assert "Ezen a címen nincs oldal." in text_of(page)
+    assert "Mintaváros" in text_of(page)
+    api = client.get("/kapu/api/no-such-endpoint", headers={"Accept": "application/json"})
+    assert api.status_code == 404
+    assert "Mintaváros" not in text_of(api)
+
+
+def test_english_on_request_and_remembered(client):
+    english = client.get("/?lang=en")
+    assert '<html lang="en">' in text_of(english)
+    assert "Your town&#39;s business, from home — safely." in text_of(english)
+    assert "kapu_lang=en" in english.headers["Set-Cookie"]
+    forum = text_of(client.get("/forum"))
+    assert "Residents&#39; forum" in forum
+    assert 'hreflang="hu"' in forum
+    assert '<html lang="hu">' in text_of(client.get("/forum?lang=hu"))
+
+
+def test_every_portal_text_has_a_hungarian_translation():
+    used: set[str] = set()
+    for template in (APP_DIR / "templates").rglob("*.html"):
+        used |= set(re.findall(r'\btm?\(\s*"([^"]+)"', template.read_text("utf-8")))
+        used |= set(re.findall(r"\btm?\(\s*'([^']+)'", template.read_text("utf-8")))
+    for source in APP_DIR.glob("*.py"):
+        tree = ast.parse(source.read_text("utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in {
+                "t",
+                "flash",
+                "_error_page",
+            }:
+                used |= {
+                    a.value
+                    for a in node.args
+                    if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                }
+    from example_app import forms, views
+
+    for service in views.SERVICES:
+        used |= {service["title"], service["text"], service["needs"]}
+    used |= {label for _key, label in views.PERSON_FIELDS}
+    used |= set(views.REGISTERED_VIA.values()) | set(forms.DONATIONS.values())
+    used |= set(forms.SCOPES.values()) | {demo_commands.TOWN_HALL}
+    for form in (forms.PostForm, forms.TaxReturnForm, forms.MandateForm):
+        for field in form._unbound_fields:
+            unbound = field[1]
+            used.add(unbound.args[0])
+            for validator in unbound.kwargs.get("validators", []):
+                if getattr(validator, "message", None):
+                    used.add(validator.message)
+    missing = sorted(text for text in used if text not in HU)
+    assert not missing, missing
+
+
+# --- the forum: anyone reads, a login writes ---------------------------------------------------
+
+
+def test_anyone_reads_the_forum_and_a_login_is_needed_to_post(app, client):
+    with app.app_context():
+        demo_commands.seed_forum()
+    page = text_of(client.get("/forum"))
+    assert "Lomtalanítás" in page
+    assert 'href="/kapu/login?next=/forum"' in page
+    refused = client.post("/forum", data={"title": "Szia", "body": "Helló"})
+    assert refused.status_code == 302
+    assert refused.headers["Location"].startswith("/kapu/login?next=/forum")
+
+
+def test_a_logged_in_citizen_posts_to_the_forum(client, kapu_account, kapu_login):
+    citizen = kapu_account("FórumozóFanni")
+    kapu_login(client, citizen)
+    empty = submit(client, "/forum", {"title": "", "body": ""})
+    assert empty.status_code == 422
+    assert "Adjon címet a bejegyzésnek." in text_of(empty)
+    posted = submit(client, "/forum", {"title": "Kátyú", "body": "<b>Nagy</b> kátyú."})
+    assert posted.status_code == 302
+    page = text_of(client.get("/forum"))
+    assert "Bejegyzését közzétettük." in page
+    assert "FórumozóFanni" in page
+    assert "&lt;b&gt;Nagy&lt;/b&gt; kátyú." in page
+    assert "1 bejegyzés" in text_of(client.get("/my-data"))
+
+
+# --- my data ---------------------------------------------------------------------------------
+
+
+def test_my_data_needs_a_login(client):
+    response = client.get("/my-data")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/kapu/login?next=/my-data")
 
 
-def test_the_demo_account_waits_with_its_activation_mail_in_the_outbox(demo):
-    with demo.app_context():
-        seed_demo_account()
-        seed_demo_account()  # a second run mails a fresh code instead of failing
-    mailer = demo.extensions["kapu"].mailer
-    assert isinstance(mailer, OutboxMailer)
-    demo.extensions["kapu"].notifier.wait()
-    assert [m["To"] for m in mailer.messages] == [DEMO_EMAIL, DEMO_EMAIL]
-    with demo.extensions["kapu"].deps.store.transaction() as repo:
-        assert repo.account_by_username(DEMO_USERNAME).status == "pending"
+def test_my_data_shows_the_registry_data_of_an_eid_registrant(client, kapu_outbox):
+    api = Api(client)
+    card = DemoRegistry().cards[1]
+    check = api.post(
+        "/register/eid/check",
+        {"document_id": card["document_id"], "registration_code": card["registration_code"]},
+    )
+    assert check.status_code == 200, check.get_json()
+    registered = api.post(
+        "/register/eid",
+        {
+            "token": check.get_json()["token"],
+            "username": "SzabóBence",
+            "email": "bence@example.hu",
+            "accept_terms": True,
+        },
+    )
+    assert registered.status_code == 201, registered.get_json()
+    [mail] = kapu_outbox.to("bence@example.hu")
+    activated = api.post(
+        "/activate",
+        {"username": "SzabóBence", "code": code_in(mail), "new_password": STRONG_PASSWORD},
+    )
+    assert activated.status_code == 200, activated.get_json()
+
+    page = text_of(client.get("/my-data"))
+    assert "A személyiadat- és lakcímnyilvántartásból" in page
+    assert "az interneten, e-személyivel" in page
+    for value in ("Szabó", "Bence", "1975. november 30.", "Tóth Erzsébet", "Minta tér 12."):
+        assert value in page
 
 
-@pytest.fixture
-def app(demo):
-    """The example app is the host app of this module (the plugin's fixtures use it)."""
-    return demo
+# --- the tax return: Ügyfélkapu+ --------------------------------------------------------------
 
 
-def test_the_tax_return_opens_only_at_plusz(app, kapu_account, kapu_login):
-    client = app.test_client()
+def test_the_tax_return_opens_only_at_plusz(client, kapu_account, kapu_login):
     citizen = kapu_account()
     kapu_login(client, citizen)
     refused = client.get("/tax-return")
@@ -56,4 +363,104 @@ def test_the_tax_return_opens_only_at_plusz(app, kapu_account, kapu_login):
     kapu_login(client, citizen, level="plusz")
     page = client.get("/tax-return")
     assert page.status_code == 200
-    assert citizen.username in page.get_data(as_text=True)
+    assert "Személyijövedelemadó-bevallás" in text_of(page)
+
+
+def test_without_a_second_factor_the_tax_return_sends_to_enrolment(
+    client, kapu_account, kapu_login
+):
+    kapu_login(client, kapu_account(methods=()))
+    refused = client.get("/tax-return")
+    assert refused.status_code == 302
+    assert refused.headers["Location"].startswith("/kapu/security?next=/tax-return")
+
+
+def test_a_tax_return_is_submitted_and_its_receipt_needs_plusz(client, kapu_account, kapu_login):
+    citizen = kapu_account("AdózóAladár")
+    kapu_login(client, citizen, level="plusz")
+    form = text_of(client.get("/tax-return"))
+    assert re.search(r'id="income"[^>]*value="\d[\d ]+"', form)  # the draft, filled in
+
+    bad = submit(client, "/tax-return", {"income": "sok", "withheld": "0", "declare": "y"})
+    assert bad.status_code == 422
+    assert "Az összeget forintban, számjegyekkel adja meg." in text_of(bad)
+    undeclared = submit(client, "/tax-return", {"income": "6 000 000", "withheld": "850 000"})
+    assert "A beküldéshez jelölje be ezt a négyzetet." in text_of(undeclared)
+
+    filed = submit(
+        client,
+        "/tax-return",
+        {"income": "6 000 000", "withheld": "850.000", "donation": "mentok", "declare": "y"},
+    )
+    assert filed.status_code == 302
+    assert filed.headers["Location"] == "/tax-return/SZJA-2025-000001"
+    receipt = text_of(client.get(filed.headers["Location"]))
+    assert "Bevallását befogadtuk" in receipt
+    assert "6\N{NO-BREAK SPACE}000\N{NO-BREAK SPACE}000 Ft" in receipt  # income
+    assert "50\N{NO-BREAK SPACE}000 Ft" in receipt  # 900 000 tax - 850 000 withheld: to pay
+    assert "Mintavárosi Mentőalapítvány" in receipt
+
+    kapu_login(client, citizen)  # a new login, password only
+    refused = client.get("/tax-return/SZJA-2025-000001")
+    assert refused.status_code == 302
+    assert refused.headers["Location"].startswith("/kapu/plusz?next=/tax-return/SZJA-2025-000001")
+
+    kapu_login(client, kapu_account("MásikMárta"), level="plusz")
+    assert client.get("/tax-return/SZJA-2025-000001").status_code == 404
+    assert client.get("/tax-return/nonsense").status_code == 404
+
+
+# --- mandates: only a passkey ------------------------------------------------------------------
+
+
+def test_mandates_need_a_passkey(client, kapu_account, kapu_login):
+    with_app = kapu_account("AppAndrás", methods=("totp",))
+    kapu_login(client, with_app, level="plusz", methods=("totp",))
+    refused = client.get("/mandates")
+    assert refused.status_code == 302
+    assert refused.headers["Location"].startswith("/kapu/security?next=/mandates")
+
+    with_passkey = kapu_account("KulcsosKároly", methods=("totp", "webauthn"))
+    kapu_login(client, with_passkey, level="plusz", methods=("totp",))
+    refused = client.get("/mandates")
+    assert refused.status_code == 302
+    assert refused.headers["Location"].startswith("/kapu/plusz?next=/mandates")
+
+    kapu_login(client, with_passkey, level="plusz", methods=("webauthn",))
+    assert "Még senkit sem hatalmazott meg." in text_of(client.get("/mandates"))
+
+
+def test_a_mandate_is_recorded_and_revoked(client, kapu_account, kapu_login):
+    kapu_login(client, kapu_account(methods=("webauthn",)), level="plusz", methods=("webauthn",))
+    past = submit(
+        client, "/mandates", {"agent": "Kiss Anna", "scope": "tax", "valid_until": "2001-01-01"}
+    )
+    assert past.status_code == 422
+    assert "Mai napnál későbbi dátumot válasszon." in text_of(past)
+
+    until = (date.today() + timedelta(days=90)).isoformat()
+    recorded = submit(
+        client, "/mandates", {"agent": "Kiss Anna", "scope": "tax", "valid_until": until}
+    )
+    assert recorded.status_code == 302
+    page = text_of(client.get("/mandates"))
+    assert "A meghatalmazást rögzítettük." in page
+    assert "Kiss Anna" in page
+    assert "Adóügyek" in page
+    revoke = re.search(r'action="(/mandates/\d+/revoke)"', page)
+    assert revoke is not None
+
+    assert client.post(revoke.group(1)).status_code == 400  # no CSRF token
+    token = csrf_from(page)
+    assert client.post("/mandates/999999/revoke", data={"csrf_token": token}).status_code == 404
+    assert client.post(revoke.group(1), data={"csrf_token": token}).status_code == 302
+    assert "Kiss Anna" not in text_of(client.get("/mandates"))
+
+
+def test_texts_fall_back_to_english_ids(app):
+    with app.test_request_context("/?lang=hu"):
+        assert t("Forum") == "Fórum"
+        assert t("Taxpayer: %(name)s", name="X") == "Adózó: X"
+        assert t("no such text") == "no such text"
+    with app.test_request_context("/?lang=en"):
+        assert t("Forum") == "Forum"

@@ -48,7 +48,10 @@ class TotpFactor:
     @staticmethod
     def qr_svg(uri: str, title: str) -> str:
         """The URI as an inline SVG QR code."""
-        return str(segno.make(uri, error="m").svg_inline(scale=5, title=title, border=2))
+        # a viewBox (omitsize) lets the page scale the code without cropping it
+        return str(
+            segno.make(uri, error="m").svg_inline(scale=5, title=title, border=4, omitsize=True)
+        )
 
     @staticmethod
     def current_code(secret: str, now: datetime) -> str:
