@@ -31,7 +31,9 @@ from .models import (
     UsedTotpStep,
 )
 
-__all__ = ["FailureOutcome", "PurgeResult", "Repository"]
+__all__ = ["MAX_ID", "FailureOutcome", "PurgeResult", "Repository"]
+
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on every supported database
 
 
 @dataclasses.dataclass(frozen=True)
@@ -225,6 +227,8 @@ class Repository:
 
     def factor(self, account_id: int, factor_id: int) -> Factor | None:
         """A confirmed factor of this account (never another account's)."""
+        if not 0 < factor_id <= MAX_ID:
+            return None
         return self.session.scalars(
             select(Factor).where(
                 Factor.id == factor_id,
@@ -263,6 +267,8 @@ class Repository:
         return factor
 
     def remove_factor(self, account_id: int, factor_id: int) -> bool:
+        if not 0 < factor_id <= MAX_ID:
+            return False
         return (
             self._changed(
                 delete(Factor).where(Factor.id == factor_id, Factor.account_id == account_id)

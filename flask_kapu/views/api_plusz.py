@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from .. import services
 from .. import session as kapu_session
 from ..auth import acting_account, enrolled_methods, refusal
-from ..errors import InvalidInput, LoginRequired
+from ..errors import InvalidInput, LoginRequired, NotFound
 from ..state import get_state, request_context
 from ..store import Account, Factor
 from .api import api, fields, read_json, session_body
@@ -28,6 +28,14 @@ def factor_json(factor: Factor) -> dict[str, Any]:
         "created_at": factor.created_at.isoformat(),
         "last_used_at": factor.last_used_at.isoformat() if factor.last_used_at else None,
     }
+
+
+def _factor_id(raw: str) -> int:
+    """A factor id from the path; anything but a positive number is not found (a problem
+    document, as the route takes any text)."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        raise NotFound()
+    return int(raw)
 
 
 def logged_in() -> Account:
@@ -248,24 +256,28 @@ def factor_webauthn() -> tuple[Response, int]:
     return enrolled(account, result)
 
 
-@api.patch("/factors/<int:factor_id>")
-def factor_rename(factor_id: int) -> Response:
+@api.patch("/factors/<factor_id>")
+def factor_rename(factor_id: str) -> Response:
     account = logged_in()
     values = fields(read_json(), "label")
     factor = services.enrolment.rename_factor(
-        get_state().deps, request_context(), account, factor_id=factor_id, label=values["label"]
+        get_state().deps,
+        request_context(),
+        account,
+        factor_id=_factor_id(factor_id),
+        label=values["label"],
     )
     return jsonify(factor_json(factor))
 
 
-@api.delete("/factors/<int:factor_id>")
-def factor_delete(factor_id: int) -> tuple[str, int]:
+@api.delete("/factors/<factor_id>")
+def factor_delete(factor_id: str) -> tuple[str, int]:
     account = logged_in()
     error = refusal(plusz=True, max_age=get_state().config.fresh_plusz_max_age)
     if error is not None:
         raise error
     removed = services.enrolment.remove_factor(
-        get_state().deps, request_context(), account, factor_id=factor_id
+        get_state().deps, request_context(), account, factor_id=_factor_id(factor_id)
     )
     kapu_session.rebind(account, drop=removed.method)
     return "", 204

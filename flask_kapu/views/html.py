@@ -39,7 +39,7 @@ from .common import (
     unavailable,
 )
 
-__all__ = ["error_page", "html"]
+__all__ = ["error_page", "html", "refused"]
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 html = Blueprint(
@@ -131,14 +131,16 @@ def handle(
                 return page(
                     template, error.status, error.headers(), form=form, message=message, **context
                 )
-        status = (
-            400 if getattr(form, "csrf_token", None) is not None and form.csrf_token.errors else 422
-        )
-        message = (
-            problem_detail("csrf_failed") if status == 400 else problem_detail("invalid_input")
-        )
+        status, message = refused(form)
         return page(template, status, form=form, message=message, **context)
     return page(template, form=form, **context)
+
+
+def refused(form: FlaskForm) -> tuple[int, str]:
+    """Status and message for a form that did not validate: 400 for a bad CSRF token, else 422."""
+    if getattr(form, "csrf_token", None) is not None and form.csrf_token.errors:
+        return 400, problem_detail("csrf_failed")
+    return 422, problem_detail("invalid_input")
 
 
 def next_url() -> str:

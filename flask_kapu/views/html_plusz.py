@@ -16,7 +16,7 @@ from ..responses import safe_next
 from ..state import get_state, request_context
 from ..store import Account
 from .common import rate_limit
-from .html import Page, html, next_url, page
+from .html import Page, html, next_url, page, refused
 
 __all__: list[str] = []
 
@@ -96,9 +96,8 @@ def plusz_verify(method: str) -> Response | Page:
         return _plusz_page(account, pending, 404, message=problem_detail("not_found"))
     form = CodeEntryForm(prefix=method)  # each method's form has field names of its own
     if not form.validate_on_submit():
-        return _plusz_page(
-            account, pending, 422, message=problem_detail("invalid_input"), failed=(method, form)
-        )
+        status, message = refused(form)
+        return _plusz_page(account, pending, status, message=message, failed=(method, form))
     try:
         rate_limit("secrets", "plusz")
         services.verify_code(

@@ -24,7 +24,7 @@ from ..responses import safe_next
 from ..state import get_state, request_context
 from ..store import Account
 from .common import rate_limit, require_offered
-from .html import Page, html, page, show_errors
+from .html import Page, html, page, refused, show_errors
 
 __all__: list[str] = []
 
@@ -98,8 +98,8 @@ def change_password() -> Response | Page:
         return _to_login()
     form = ChangePasswordForm()
     if not form.validate_on_submit():
-        message = problem_detail("invalid_input")
-        return _security_page(account, 422, form=form, password_message=message)
+        status, message = refused(form)
+        return _security_page(account, status, form=form, password_message=message)
     try:
         rate_limit("secrets", "password-change")
         changed = services.change_password(
@@ -135,12 +135,9 @@ def enrol_email() -> Response | Page:
             return _security_page(account, error.status, message=problem_detail(error.problem))
         return redirect(url_for("kapu.enrol_email", next=_next()))
     if request.method == "POST" and not form.validate_on_submit():
+        status, message = refused(form)
         return page(
-            "kapu/enrol_email.html",
-            422,
-            form=form,
-            hint=_hint(account),
-            message=problem_detail("invalid_input"),
+            "kapu/enrol_email.html", status, form=form, hint=_hint(account), message=message
         )
     if request.method == "POST":
         try:
@@ -193,7 +190,8 @@ def enrol_totp() -> Response | Page:
             return _totp_page(account, form, error.status, error.headers(), message=message)
         return _done(account, "totp", result.recovery_codes)
     if request.method == "POST":
-        return _totp_page(account, form, 422, message=problem_detail("invalid_input"))
+        status, message = refused(form)
+        return _totp_page(account, form, status, message=message)
     return _totp_page(account, form)
 
 

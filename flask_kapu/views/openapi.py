@@ -280,7 +280,12 @@ def document(prefix: str) -> dict[str, Any]:
         },
         "/factors/{factor_id}": {
             "parameters": [
-                {"name": "factor_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+                {
+                    "name": "factor_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                }
             ],
             "patch": _operation(
                 "Rename a factor",
