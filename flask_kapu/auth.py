@@ -54,8 +54,7 @@ def _live_account(account_id: int, epoch: int) -> Account | None:
     if g.get("_kapu_store_down"):
         return None
     try:
-        with get_state().deps.store.reading() as repo:
-            account = repo.account(account_id)
+        account = get_state().deps.store.load_account(account_id)
     except DBAPIError:
         g._kapu_store_down = True
         current_app.logger.exception("database unavailable while loading the session's account")

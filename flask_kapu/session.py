@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import session
+from flask import g, session
 from flask_login import login_user, logout_user
 
 from .errors import ServiceUnavailable
@@ -56,6 +56,7 @@ class PendingLogin:
 def start(account: Account, *, methods: Mapping[str, datetime], auth_time: datetime) -> None:
     """Begin a fresh session for ``account``, proven with ``methods``."""
     session.clear()
+    g.pop("_kapu_proof", None)
     session[_KEY] = proof_data(account, methods=methods, auth_time=auth_time)
     login_user(account)
 
@@ -86,6 +87,7 @@ def login_items(
 def start_pending(account: Account, *, at: datetime) -> None:
     """Begin a fresh session that waits for ``account``'s second factor."""
     session.clear()
+    g.pop("_kapu_proof", None)
     session[_PENDING] = {"a": account.id, "e": account.session_epoch, "t": _stamp(at)}
 
 
@@ -148,6 +150,7 @@ def rebind(account: Account, *, drop: str | None = None) -> None:
         data["m"] = {m: at for m, at in data["m"].items() if m != drop}
     carried = _carried()
     session.clear()
+    g.pop("_kapu_proof", None)
     session[_KEY] = {**data, "e": account.session_epoch}
     session.update(carried)
     login_user(account)
@@ -160,10 +163,21 @@ def end() -> None:
     with contextlib.suppress(ServiceUnavailable):
         logout_user()
     session.clear()
+    g.pop("_kapu_proof", None)
 
 
 def current_proof() -> Proof | None:
-    """What this session has proven, or ``None`` if it holds no (well-formed) login."""
+    """What this session has proven, or ``None`` if it holds no (well-formed) login.
+
+    Parsed once per request; every write of the login below forgets the parse.
+    """
+    if "_kapu_proof" not in g:
+        g._kapu_proof = _parse_proof()
+    proof: Proof | None = g._kapu_proof
+    return proof
+
+
+def _parse_proof() -> Proof | None:
     data = session.get(_KEY)
     if not isinstance(data, dict):
         return None

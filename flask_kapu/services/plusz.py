@@ -16,7 +16,7 @@ from .. import signals
 from ..errors import CodeExpired, EnrollmentRequired, InvalidCode, MailNotSent, TooManyAttempts
 from ..factors.email_code import IssuedEmailCode
 from ..store import Account, FailureOutcome, Repository
-from .attempts import check_not_locked, count_failure, report_failure
+from .attempts import count_failure, report_failure
 from .base import Context, Deps, attempt_key, audit
 
 __all__ = [
@@ -117,23 +117,25 @@ def verify_code(
     if factor is None:
         raise InvalidCode()
     key = attempt_key(PLUSZ_SCOPE, account.username)
-    check_not_locked(deps, key)
     canonical = factor.normalize(code)
     now = deps.clock()
     failure: FailureOutcome | None = None
     expired = False
-    with deps.store.transaction() as repo:
-        if method != "recovery" and method not in repo.enrolled_methods(account.id):
-            raise EnrollmentRequired(enroll_methods=[method])
-        ok = canonical is not None and factor.verify(repo, account, canonical, now)
-        if not ok:
-            if canonical is not None and factor is deps.plusz.email:
-                expired = deps.plusz.email.expired(repo, account, canonical, now)
-            failure = count_failure(deps, ctx, repo, key, account, event="plusz_failed")
+    with deps.store.transaction() as repo:  # the lock, the code and the outcome: one transaction
+        until = repo.locked_until(key, now)
+        if until is not None:
+            failure = FailureOutcome(False, 0, until)
         else:
-            repo.clear_failures(key)
-            event = "login" if completes_login else "stepped_up"
-            audit(repo, ctx, event, account_id=account.id, at=now, detail={"method": method})
+            if method != "recovery" and method not in repo.enrolled_methods(account.id):
+                raise EnrollmentRequired(enroll_methods=[method])
+            if canonical is not None and factor.verify(repo, account, canonical, now):
+                repo.clear_failures(key)
+                event = "login" if completes_login else "stepped_up"
+                audit(repo, ctx, event, account_id=account.id, at=now, detail={"method": method})
+            else:
+                if canonical is not None and factor is deps.plusz.email:
+                    expired = deps.plusz.email.expired(repo, account, canonical, now)
+                failure = count_failure(deps, ctx, repo, key, account, event="plusz_failed")
     if failure is not None:
         if failure.counted and failure.locked_until is not None:
             deps.notifier.deliver(account, "plusz_failures")

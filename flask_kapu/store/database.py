@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import make_transient_to_detached, sessionmaker
 
+from .models import Account
 from .repository import Repository
 
 __all__ = ["Store"]
@@ -30,6 +31,10 @@ class Store:
         self._reads = sessionmaker(
             self.engine.execution_options(kapu_read_only=True), expire_on_commit=False
         )
+        single: dict[str, Any] = {"kapu_single_read": True}
+        if self.engine.dialect.name != "sqlite":
+            single["isolation_level"] = "AUTOCOMMIT"  # one SELECT needs no BEGIN/COMMIT
+        self._single_reads = self.engine.execution_options(**single)
 
     @contextmanager
     def transaction(self) -> Iterator[Repository]:
@@ -42,6 +47,21 @@ class Store:
         """A transaction that only reads: on SQLite it does not take the write lock."""
         with self._reads() as session, session.begin():
             yield Repository(session)
+
+    def load_account(self, account_id: int) -> Account | None:
+        """One account by id in a single statement: the per-request lookup of a login.
+
+        A lone SELECT is consistent by itself, so it runs without a transaction
+        around it; the account comes back detached, like any loaded outside a unit of work.
+        """
+        table = Account.__table__
+        with self._single_reads.connect() as connection:
+            row = connection.execute(select(table).where(table.c.id == account_id)).first()
+        if row is None:
+            return None
+        account = Account(**row._asdict())
+        make_transient_to_detached(account)
+        return account
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -68,7 +88,10 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    if connection.get_execution_options().get("kapu_read_only"):
+    options = connection.get_execution_options()
+    if options.get("kapu_single_read"):
+        return  # autocommit: a single statement
+    if options.get("kapu_read_only"):
         connection.exec_driver_sql("BEGIN")
     else:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
