@@ -23,6 +23,7 @@ from flask.testing import FlaskClient
 from . import session as kapu_session
 from .levels import Level
 from .mail import OutboxMailer
+from .services import Deps
 from .state import KapuState
 from .store import Account, AccountStatus, Factor
 from .usernames import normalize, username_key
@@ -34,6 +35,7 @@ __all__ = [
     "kapu_login",
     "kapu_outbox",
     "kapu_totp_code",
+    "make_account",
 ]
 
 DEFAULT_PASSWORD = "Teszt-Jelszo-2026"  # noqa: S105 - the password of made-up test accounts
@@ -70,6 +72,53 @@ def _letters(number: int) -> str:
     return text
 
 
+def make_account(
+    deps: Deps,
+    username: str,
+    *,
+    email: str | None = None,
+    password: str = DEFAULT_PASSWORD,
+    methods: Iterable[str] = ("totp",),
+    person: dict[str, str] | None = None,
+) -> TestAccount:
+    """An active account with ``methods`` enrolled, written straight to the store
+    (what ``kapu_account`` does; also for tests that run the app in other processes)."""
+    name = normalize(username)
+    now = deps.clock()
+    secret = None
+    with deps.store.transaction() as repo:
+        account = Account(
+            username=name,
+            username_key=username_key(name),
+            email=email or f"{name.lower()}@example.com",
+            status=AccountStatus.ACTIVE.value,
+            password_hash=deps.hashing.hash(password),
+            person=person,
+            registered_via="office",
+            language="hu",
+            session_epoch=0,
+            created_at=now,
+            activated_at=now,
+            password_changed_at=now,
+        )
+        if not repo.add_account(account):
+            raise ValueError(f"username {name!r} is taken")
+        for method in methods:
+            factor = Factor(
+                account_id=account.id,
+                method=method,
+                label=method,
+                sign_count=0,
+                created_at=now,
+                confirmed_at=now,
+            )
+            if method == "totp":
+                secret = deps.plusz.totp.new_secret()
+                factor.secret = deps.plusz.totp.box.seal(secret)
+            repo.add_factor(factor)
+    return TestAccount(account=account, password=password, totp_secret=secret)
+
+
 @pytest.fixture
 def kapu_account(app: Flask) -> Callable[..., TestAccount]:
     """Make active accounts: ``kapu_account(username="TesztElek", methods=("totp", "email"))``."""
@@ -83,42 +132,10 @@ def kapu_account(app: Flask) -> Callable[..., TestAccount]:
         methods: Iterable[str] = ("totp",),
         person: dict[str, str] | None = None,
     ) -> TestAccount:
-        state = _state(app)
-        deps = state.deps
-        name = normalize(username or "Teszt" + _letters(next(counter)))
-        now = deps.clock()
-        secret = None
-        with deps.store.transaction() as repo:
-            account = Account(
-                username=name,
-                username_key=username_key(name),
-                email=email or f"{name.lower()}@example.com",
-                status=AccountStatus.ACTIVE.value,
-                password_hash=deps.hashing.hash(password),
-                person=person,
-                registered_via="office",
-                language="hu",
-                session_epoch=0,
-                created_at=now,
-                activated_at=now,
-                password_changed_at=now,
-            )
-            if not repo.add_account(account):
-                raise ValueError(f"username {name!r} is taken")
-            for method in methods:
-                factor = Factor(
-                    account_id=account.id,
-                    method=method,
-                    label=method,
-                    sign_count=0,
-                    created_at=now,
-                    confirmed_at=now,
-                )
-                if method == "totp":
-                    secret = deps.plusz.totp.new_secret()
-                    factor.secret = deps.plusz.totp.box.seal(secret)
-                repo.add_factor(factor)
-        return TestAccount(account=account, password=password, totp_secret=secret)
+        name = username or "Teszt" + _letters(next(counter))
+        return make_account(
+            _state(app).deps, name, email=email, password=password, methods=methods, person=person
+        )
 
     return make
 

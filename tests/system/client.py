@@ -24,8 +24,8 @@ from flask import Flask
 from example_app import create_app
 from flask_kapu import services
 from flask_kapu.state import KapuState
-from flask_kapu.store import Account, AccountStatus, Factor
-from flask_kapu.usernames import normalize, username_key
+from flask_kapu.testing import make_account
+from flask_kapu.usernames import normalize
 
 PASSWORD = "Tavaszi-Szel-42"
 API = "/kapu/api"
@@ -373,37 +373,11 @@ class Seeder:
         """An active account with ``methods`` enrolled (and recovery codes if asked)."""
         deps = self.state.deps
         name = normalize(new_username(prefix))
-        now = deps.clock()
-        secret = None
+        made = make_account(
+            deps, name, email=email_of(name), password=PASSWORD, methods=tuple(methods)
+        )
         codes: list[str] = []
-        with deps.store.transaction() as repo:
-            account = Account(
-                username=name,
-                username_key=username_key(name),
-                email=email_of(name),
-                status=AccountStatus.ACTIVE.value,
-                password_hash=deps.hashing.hash(PASSWORD),
-                registered_via="office",
-                language="hu",
-                session_epoch=0,
-                created_at=now,
-                activated_at=now,
-                password_changed_at=now,
-            )
-            assert repo.add_account(account)
-            for method in methods:
-                factor = Factor(
-                    account_id=account.id,
-                    method=method,
-                    label=method,
-                    sign_count=0,
-                    created_at=now,
-                    confirmed_at=now,
-                )
-                if method == "totp":
-                    secret = deps.plusz.totp.new_secret()
-                    factor.secret = deps.plusz.totp.box.seal(secret)
-                repo.add_factor(factor)
-            if recovery:
-                codes = deps.plusz.recovery.new_set(repo, account, now)
-        return Seeded(account.id, name, email_of(name), PASSWORD, secret, codes)
+        if recovery:
+            with deps.store.transaction() as repo:
+                codes = deps.plusz.recovery.new_set(repo, made.account, deps.clock())
+        return Seeded(made.account.id, name, email_of(name), PASSWORD, made.totp_secret, codes)
