@@ -890,15 +890,18 @@ def test_a_database_outage_answers_503_on_pages_and_protected_host_views(app, ac
     def down(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    real = state.deps.store.reading
-    state.deps.store.reading = down
+    store = state.deps.store
+    real = {name: getattr(store, name) for name in ("reading", "transaction", "load_account")}
+    for name in real:
+        setattr(store, name, down)
     try:
         page = client.get("/kapu/security")
         host_json = client.get("/protected", headers={"Accept": "application/json"})
         host_html = client.get("/protected")
         logout = client.post("/kapu/logout", data={"csrf_token": logout_token})
     finally:
-        state.deps.store.reading = real
+        for name, method in real.items():
+            setattr(store, name, method)
     assert page.status_code == 503
     assert "Retry-After" in page.headers
     assert host_json.status_code == 503
