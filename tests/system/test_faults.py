@@ -496,12 +496,11 @@ def test_no_account_or_code_is_half_written(outage: Outage) -> None:
             else:
                 assert not succeeded, username
                 assert (used, activated) == (0, 0), username
+            if any(r.status == 503 for r in replies):
+                # Nothing is lost: the retry worked, or the refused request had committed
+                # the activation before the outage reached its answer (the code is then used).
+                assert succeeded or account.status == "active", username
     tried_in_outage = [r for rs in outage.activations.values() for r in rs if r.status == 503]
-    assert all(
-        any(r.status == 200 for r in rs)
-        for rs in outage.activations.values()
-        if any(r.status == 503 for r in rs)
-    ), "an activation refused by the outage did not work on its retry"
     summary(f"\nactivations refused by the outage and retried: {len(tried_in_outage)}")
     # Nothing dangles: every code and audit row belongs to an account that exists.
     assert count(pair, OneTimeCode, OneTimeCode.account_id.not_in(select(Account.id))) == 0
