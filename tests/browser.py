@@ -34,6 +34,25 @@ def require_chromium() -> None:
     pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
 
 
+def portal_app(database: Path, port: int) -> Flask:
+    """The example app on an empty SQLite file with its tables, passkeys bound to
+    localhost:<port>, and cheap password hashing."""
+    from example_app import create_app
+
+    app = create_app(
+        {
+            "KAPU_DATABASE_URL": f"sqlite:///{database}",
+            "KAPU_WEBAUTHN_ORIGINS": f"http://localhost:{port}",
+            "KAPU_ARGON2_TIME_COST": 1,
+            "KAPU_ARGON2_MEMORY_COST": 8,
+            "KAPU_ARGON2_PARALLELISM": 1,
+        }
+    )
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    return app
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("localhost", 0))

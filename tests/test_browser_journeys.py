@@ -20,12 +20,13 @@ from browser import (
     chromium_browser,
     free_port,
     new_page,
+    portal_app,
     require_chromium,
     save_screenshot,
     served,
 )
 
-from example_app import DEMO_EMAIL, DEMO_USERNAME, create_app, seed_demo_account
+from example_app import DEMO_EMAIL, DEMO_USERNAME, seed_demo_account
 
 pytestmark = pytest.mark.browser
 
@@ -55,17 +56,7 @@ def port() -> int:
 def app(tmp_path, port):
     """The example app on an empty SQLite file, in debug mode (outbox, demo cards)."""
     require_chromium()
-    application = create_app(
-        {
-            "KAPU_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
-            "KAPU_WEBAUTHN_ORIGINS": f"http://localhost:{port}",
-            "KAPU_ARGON2_TIME_COST": 1,
-            "KAPU_ARGON2_MEMORY_COST": 8,
-            "KAPU_ARGON2_PARALLELISM": 1,
-        }
-    )
-    result = application.test_cli_runner().invoke(args=["init-db"])
-    assert result.exit_code == 0, result.output
+    application = portal_app(tmp_path / "portal.sqlite3", port)
     application.debug = True
     yield application
     application.extensions["kapu"].notifier.wait()

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from browser import add_virtual_authenticator, chromium_page, free_port, require_chromium, served
+from browser import (
+    add_virtual_authenticator,
+    chromium_page,
+    free_port,
+    portal_app,
+    require_chromium,
+    served,
+)
 from sqlalchemy import select
 
-from example_app import create_app
 from flask_kapu.store import Factor
-from flask_kapu.store.migrate import upgrade
 
 pytestmark = pytest.mark.browser
 
@@ -22,16 +27,7 @@ def port() -> int:
 def app(tmp_path, port):
     """The example app on a fresh SQLite file, its passkeys bound to localhost:<port>."""
     require_chromium()
-    application = create_app(
-        {
-            "KAPU_DATABASE_URL": f"sqlite:///{tmp_path / 'browser.sqlite3'}",
-            "KAPU_WEBAUTHN_ORIGINS": f"http://localhost:{port}",
-            "KAPU_ARGON2_TIME_COST": 1,
-            "KAPU_ARGON2_MEMORY_COST": 8,
-            "KAPU_ARGON2_PARALLELISM": 1,
-        }
-    )
-    upgrade(application.extensions["kapu"].deps.store.engine)
+    application = portal_app(tmp_path / "browser.sqlite3", port)
     return application
 
 
