@@ -32,6 +32,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Factor",
+    "Meta",
     "OneTimeCode",
     "RecoveryCode",
     "UsedTotpStep",
@@ -180,6 +181,8 @@ class Factor(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The newest TOTP time step accepted; older or equal steps are refused (RFC 6238 §5.2).
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class UsedTotpStep(Base):
@@ -205,3 +208,12 @@ class RecoveryCode(Base):
     code_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Meta(Base):
+    """Facts about the installation itself, e.g. fingerprints of the keys that sealed secrets."""
+
+    __tablename__ = "kapu_meta"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
