@@ -6,17 +6,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint format install clean translations docs bench soak
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt
 
-$(STAMP): pyproject.toml
+.PHONY: demo test lint format install clean translations docs bench soak constraints
+
+# Installs the exact versions of constraints.txt, the ones CI is tested with.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PIP) -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/flask --app example_app demo --host localhost --port 5000
+	$(BIN)/flask --app example_app --debug demo --host localhost --port 5000
 
 test: $(STAMP)
 	$(BIN)/pytest
@@ -29,12 +32,12 @@ lint: $(STAMP)
 
 # The documentation site (Sphinx), warnings as errors.
 docs: $(STAMP)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[docs]'
+	$(PIP) -e '.[docs]'
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
 # Side-by-side benchmarks against Flask-Login and Flask-Security-Too; writes bench/RESULTS.md.
 bench: $(STAMP)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[bench]'
+	$(PIP) -e '.[bench]'
 	$(BIN)/python -m bench
 
 # The long load run of the multi-instance system tests (CI runs a short one in `make test`).
@@ -45,8 +48,20 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# On purpose only: the newest versions pyproject.toml allows, in a fresh venv, frozen into
+# constraints.txt (then run `make clean test lint docs` and commit what passes).
+constraints:
+	rm -rf .venv-constraints
+	$(PYTHON) -m venv .venv-constraints
+	.venv-constraints/bin/pip install --quiet --disable-pip-version-check -e '.[dev,docs,bench]'
+	{ sed -n '1,/^[^#]/{/^#/p}' constraints.txt; \
+	  .venv-constraints/bin/pip freeze --disable-pip-version-check --exclude-editable; } \
+		> constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf .venv-constraints
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache instance example_app/instance
+	rm -rf $(VENV) .venv-constraints .pytest_cache .mypy_cache .ruff_cache instance example_app/instance
 
 # After changing any user-facing text: refresh the catalogues, translate, then compile.
 translations: $(STAMP)

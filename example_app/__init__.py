@@ -1,8 +1,9 @@
 """Mintaváros e-services: a small citizen portal that uses flask_kapu like any host app.
 
 ``flask --app example_app init-db`` creates the tables, ``flask --app example_app
-demo`` (what ``make demo`` runs) also seeds a demo citizen and serves on
+--debug demo`` (what ``make demo`` runs) also seeds a demo citizen and serves on
 http://localhost:5000, and ``flask --app example_app run --debug`` works too.
+Outside debug mode the app needs a ``SECRET_KEY`` of its own.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import os
 from typing import Any
 
 from flask import Flask
+
+from flask_kapu import KapuConfigError
 
 from . import commands, db, texts
 from .commands import DEMO_EMAIL, DEMO_USERNAME, create_all, seed_demo_account
@@ -27,12 +30,14 @@ __all__ = [
     "seed_demo_account",
 ]
 
+DEV_SECRET_KEY = "dev only: set SECRET_KEY in production"  # noqa: S105 (public on purpose)
+
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(
-        SECRET_KEY=os.environ.get("SECRET_KEY", "dev only: set SECRET_KEY in production"),
+        SECRET_KEY=os.environ.get("SECRET_KEY", DEV_SECRET_KEY),
         KAPU_DATABASE_URL="sqlite:///" + os.path.join(app.instance_path, "portal.sqlite3"),
         KAPU_HELP_TEXT="Segítség / help: +36 1 555 0100 (demo)",
         KAPU_HOME_ENDPOINT="portal.home",
@@ -63,6 +68,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         if key in os.environ:
             app.config[key] = int(os.environ[key])
     app.config.update(config or {})
+    if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not (app.debug or app.testing):
+        raise KapuConfigError(
+            "SECRET_KEY",
+            "the example app's built-in development key is public, so anyone could forge "
+            "sessions with it; set a random one in the environment, e.g. "
+            "SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))'), "
+            "or run the demo in debug mode (flask --app example_app --debug demo)",
+        )
 
     kapu.init_app(app)  # Ügyfélkapu: accounts, /kapu/... pages, Ügyfélkapu+ step-up
     db.init_app(app)  # the portal's own tables, on the same database

@@ -32,6 +32,7 @@ __all__ = [
     "pending_account",
     "refusal",
     "sign_in",
+    "waiting_login",
 ]
 
 
@@ -72,9 +73,15 @@ def load_account(user_id: str) -> Account | None:
     return _live_account(proof.account_id, proof.epoch)
 
 
+def waiting_login() -> kapu_session.PendingLogin | None:
+    """The login waiting for its second factor, unless ``KAPU_PENDING_LOGIN_TTL`` has passed."""
+    state = get_state()
+    return kapu_session.pending(now=state.deps.clock(), ttl=state.config.pending_login_ttl)
+
+
 def pending_account() -> Account | None:
     """The account of a login waiting for its second factor, if still valid."""
-    waiting = kapu_session.pending()
+    waiting = waiting_login()
     return None if waiting is None else _live_account(waiting.account_id, waiting.epoch)
 
 
@@ -103,7 +110,7 @@ def refusal(
     """
     state = get_state()
     if not current_user.is_authenticated:
-        waiting = kapu_session.pending() is not None
+        waiting = waiting_login() is not None
         return LoginRequired(extra={"pending": "second_factor" if waiting else None})
     if not plusz and not state.deps.sunset_passed():
         return None

@@ -66,7 +66,13 @@ def normalize_digits(raw: str, length: int) -> str | None:
 
 
 class CodeHasher:
-    """Keyed hashes of codes; the first key hashes, every key is tried when matching."""
+    """Keyed hashes of codes; the first key hashes, every key is tried when matching.
+
+    ``fingerprints`` are one-way tags of the keys, current first, kept in
+    ``kapu_meta`` under :attr:`FINGERPRINT` to notice a key dropped too early.
+    """
+
+    FINGERPRINT = "code_key"
 
     def __init__(self, secret_keys: Sequence[str | bytes]) -> None:
         if not secret_keys:
@@ -75,6 +81,10 @@ class CodeHasher:
             hmac.new(_as_bytes(key), b"flask_kapu.codes", hashlib.sha256).digest()
             for key in secret_keys
         ]
+        self.fingerprints = tuple(
+            hmac.new(key, b"flask_kapu.fingerprint:codes", hashlib.sha256).hexdigest()[:32]
+            for key in self._keys
+        )
 
     def hash(self, purpose: str, code: str) -> str:
         return self._digest(self._keys[0], purpose, code)

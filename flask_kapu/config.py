@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cryptography.fernet import Fernet
 from limits import parse_many
 
 from .errors import KapuConfigError
@@ -44,6 +45,12 @@ def _optional_duration(key: str, value: object) -> timedelta | None:
 def _positive_int(key: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise KapuConfigError(key, f"expected a positive integer, got {value!r}")
+    return value
+
+
+def _count(key: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise KapuConfigError(key, f"expected a whole number (0 or more), got {value!r}")
     return value
 
 
@@ -129,10 +136,19 @@ def _keys(key: str, value: object) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
-        return (value,)
-    if isinstance(value, (list, tuple)) and all(isinstance(k, str) and k for k in value):
-        return tuple(value)
-    raise KapuConfigError(key, "expected a key string or a list of key strings")
+        value = (value,)
+    if not isinstance(value, (list, tuple)) or not all(isinstance(k, str) and k for k in value):
+        raise KapuConfigError(key, "expected a key string or a list of key strings")
+    for position, item in enumerate(value, start=1):
+        try:
+            Fernet(item)
+        except ValueError:
+            raise KapuConfigError(
+                key,
+                f"key {position} is not a Fernet key (32 url-safe base64-encoded bytes); "
+                "make one with cryptography.fernet.Fernet.generate_key()",
+            ) from None
+    return tuple(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,6 +217,20 @@ SETTINGS: tuple[Setting, ...] = (
         _duration,
     ),
     Setting(
+        "KAPU_PENDING_LOGIN_TTL",
+        timedelta(minutes=10),
+        "timedelta | seconds",
+        "How long a login waits for its second factor after the password; then it is gone.",
+        _duration,
+    ),
+    Setting(
+        "KAPU_FRESH_LOGIN_MAX_AGE",
+        timedelta(minutes=5),
+        "timedelta | seconds",
+        "How recent a login must be to add a first factor without typing the password again.",
+        _duration,
+    ),
+    Setting(
         "KAPU_PLUSZ_REQUIRED_FROM",
         None,
         "date | aware datetime | None",
@@ -240,6 +270,13 @@ SETTINGS: tuple[Setting, ...] = (
         timedelta(hours=1),
         "timedelta | seconds",
         "Longest a lock can grow.",
+        _duration,
+    ),
+    Setting(
+        "KAPU_DEVICE_COOKIE_MAX_AGE",
+        timedelta(days=180),
+        "timedelta | seconds",
+        "How long a browser stays known after a login; its failures count apart from strangers'.",
         _duration,
     ),
     Setting(
@@ -303,6 +340,13 @@ SETTINGS: tuple[Setting, ...] = (
         _str,
     ),
     Setting(
+        "KAPU_TRUSTED_PROXIES",
+        0,
+        "int",
+        "Reverse proxies in front of the app; > 0 trusts that many X-Forwarded-* hops (ProxyFix).",
+        _count,
+    ),
+    Setting(
         "KAPU_RATELIMIT_SECRETS",
         "30 per minute",
         "str",
@@ -317,6 +361,13 @@ SETTINGS: tuple[Setting, ...] = (
         "10 per minute",
         "str",
         "Per-IP limit on requests that send a mail on demand.",
+        _rate,
+    ),
+    Setting(
+        "KAPU_RESET_MAIL_LIMIT",
+        "1 per minute; 5 per hour",
+        "str",
+        "Per-account limit on forgot-password mails; requests over it are answered alike.",
         _rate,
     ),
     Setting(
@@ -372,6 +423,13 @@ SETTINGS: tuple[Setting, ...] = (
         _str,
     ),
     Setting(
+        "KAPU_NO_STORE_PROTECTED_VIEWS",
+        True,
+        "bool",
+        "Send `Cache-Control: no-store` from the host's protected views (unless they set it).",
+        _bool,
+    ),
+    Setting(
         "KAPU_HELP_TEXT",
         "",
         "str",
@@ -404,12 +462,15 @@ class KapuConfig:
     email_resend_interval: timedelta
     plusz_max_age: timedelta | None
     fresh_plusz_max_age: timedelta
+    pending_login_ttl: timedelta
+    fresh_login_max_age: timedelta
     plusz_required_from: date | datetime | None
     timezone: str
     second_factors: tuple[str, ...]
     max_failed_attempts: int
     lockout_duration: timedelta
     lockout_max_duration: timedelta
+    device_cookie_max_age: timedelta
     code_max_attempts: int
     pending_account_ttl: timedelta
     password_min_length: int
@@ -420,9 +481,11 @@ class KapuConfig:
     argon2_memory_cost: int
     argon2_parallelism: int
     ratelimit_storage_uri: str
+    trusted_proxies: int
     ratelimit_secrets: str
     ratelimit_register: str
     ratelimit_mail: str
+    reset_mail_limit: str
     eid_check_limit: str
     eid_token_ttl: timedelta
     encryption_keys: tuple[str, ...]
@@ -431,6 +494,7 @@ class KapuConfig:
     webauthn_origins: tuple[str, ...] | None
     webauthn_challenge_ttl: timedelta
     totp_issuer: str
+    no_store_protected_views: bool
     help_text: str
     home_endpoint: str | None
     mail_subject_prefix: str

@@ -12,11 +12,11 @@ from datetime import timedelta
 from functools import wraps
 from typing import ParamSpec, TypeVar, overload
 
-from flask import redirect, request, url_for
+from flask import make_response, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from . import session as kapu_session
-from .auth import refusal
+from .auth import refusal, waiting_login
 from .errors import EnrollmentRequired, KapuHTTPError, LoginRequired, PluszRequired
 from .levels import Level
 from .responses import problem_response, wants_json
@@ -42,13 +42,15 @@ def _here() -> str:
 
 def refuse_login() -> Response:
     """Default answer to a request without a (complete) login."""
-    waiting = kapu_session.pending() is not None
+    waiting = waiting_login() is not None
     if wants_json():
         return problem_response(
             LoginRequired(extra={"pending": "second_factor" if waiting else None})
         )
-    endpoint = "kapu.plusz" if waiting else "kapu.login"
-    return redirect(url_for(endpoint, next=_here()))
+    if waiting:
+        return redirect(url_for("kapu.plusz", next=_here()))
+    timed_out = 1 if kapu_session.pending_expired() else None
+    return redirect(url_for("kapu.login", next=_here(), timed_out=timed_out))
 
 
 def refuse_plusz(error: PluszRequired) -> Response:
@@ -81,11 +83,19 @@ def _guard(
     @wraps(view)
     def guarded(*args: P.args, **kwargs: P.kwargs) -> R | Response:
         error = refusal(plusz=plusz, max_age=max_age, methods=methods)
-        if error is not None:
-            return refuse(error)
-        return view(*args, **kwargs)
+        answer = refuse(error) if error is not None else view(*args, **kwargs)
+        if not get_state().config.no_store_protected_views:
+            return answer
+        return _no_store(make_response(answer))
 
     return guarded
+
+
+def _no_store(response: Response) -> Response:
+    """A page for one account must not be kept by the browser or a shared cache
+    (``KAPU_NO_STORE_PROTECTED_VIEWS``); a Cache-Control the view chose wins."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def login_required(view: Callable[P, R]) -> Callable[P, R | Response]:

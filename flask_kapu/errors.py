@@ -18,6 +18,7 @@ __all__ = [
     "CsrfFailed",
     "EidNotRecognised",
     "EnrollmentRequired",
+    "FilesNotAccepted",
     "InvalidCode",
     "InvalidCredentials",
     "InvalidInput",
@@ -36,6 +37,7 @@ __all__ = [
     "UsernameTaken",
     "WeakPassword",
     "WebauthnFailed",
+    "WrongPassword",
 ]
 
 
@@ -65,6 +67,8 @@ class KapuHTTPError(KapuError, HTTPException):
     code: int | None = None
     problem: ClassVar[str] = "bad_request"
     title: ClassVar[str] = "Bad request"
+    #: The key of the user-facing text (``i18n.problem_detail``); the problem code by default.
+    detail_key: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -118,6 +122,15 @@ class InvalidCredentials(KapuHTTPError):
     title = "Invalid credentials"
 
 
+class WrongPassword(InvalidCredentials):
+    """The logged-in account's current password, typed to confirm a change, was wrong.
+
+    The same problem code as a failed login, but the message speaks of the password only.
+    """
+
+    detail_key = "wrong_password"
+
+
 class InvalidCode(KapuHTTPError):
     code = 400
     problem = "invalid_code"
@@ -152,6 +165,14 @@ class CsrfFailed(KapuHTTPError):
     code = 400
     problem = "csrf_failed"
     title = "CSRF token missing or invalid"
+
+
+class FilesNotAccepted(KapuHTTPError):
+    """A request carried a file upload: no flask_kapu form or endpoint takes one."""
+
+    code = 415
+    problem = "files_not_accepted"
+    title = "File uploads not accepted"
 
 
 class NotFound(KapuHTTPError):

@@ -15,11 +15,14 @@ from flask import Flask, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager
+from sqlalchemy import inspect
+from sqlalchemy.exc import DBAPIError
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from . import i18n, services
 from .auth import load_account
-from .cli import kapu_cli
+from .cli import check_key_fingerprints, kapu_cli
 from .clock import Clock, utcnow
 from .codes import CodeHasher
 from .config import KapuConfig, load_config
@@ -33,9 +36,10 @@ from .passwords import PasswordHashing, PasswordPolicy
 from .ratelimit import RateLimiter
 from .responses import problem_response, wants_json
 from .state import KapuState, RefusalHandler, get_state
-from .store import Account, Store
+from .store import Account, Meta, Store
 from .store.migrate import upgrade
 from .views import error_page, register_views
+from .views.common import security_headers
 
 __all__ = ["Kapu"]
 
@@ -96,6 +100,7 @@ class Kapu:
             sender=app,
             plusz=self._plusz_factors(config, secret_keys, codes),
         )
+        _check_keys(app, deps)
         app.extensions["kapu"] = KapuState(
             config=config,
             deps=deps,
@@ -111,10 +116,16 @@ class Kapu:
         register_views(app, config)
         app.register_error_handler(KapuHTTPError, _render_error)
         app.after_request(_remember_language)
+        app.after_request(_unrouted_headers)
         if app.config.get("SESSION_COOKIE_SAMESITE") is None:
             app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
         if type(app.session_interface) is SecureCookieSessionInterface:
             app.session_interface = _SessionOverHttps()
+        hops = config.trusted_proxies
+        if hops and not _has_proxy_fix(app.wsgi_app):
+            app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+                app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+            )
         app.cli.add_command(kapu_cli)
 
     def _plusz_factors(
@@ -187,7 +198,9 @@ class Kapu:
 
     def upgrade_database(self) -> None:
         """Create or migrate flask_kapu's tables (what ``flask kapu db upgrade`` does)."""
-        upgrade(get_state().deps.store.engine)
+        deps = get_state().deps
+        upgrade(deps.store.engine)
+        check_key_fingerprints(deps)
 
     @staticmethod
     def config() -> KapuConfig:
@@ -209,6 +222,37 @@ def _check_production_settings(app: Flask, config: KapuConfig) -> None:
                 "must be set outside debug and testing (passkeys are bound to your domain), "
                 "or leave 'webauthn' out of KAPU_SECOND_FACTORS",
             )
+
+
+def _check_keys(app: Flask, deps: services.Deps) -> None:
+    """Refuse a start whose keys cannot open the stored secrets (see ``cli``).
+
+    Before the tables exist there is nothing to check; a database that cannot be
+    reached is logged, so an outage at boot does not keep the app down.
+    """
+    try:
+        check_key_fingerprints(deps)
+    except KapuConfigError:
+        deps.store.dispose()
+        raise
+    except DBAPIError:
+        try:
+            migrated = inspect(deps.store.engine).has_table(Meta.__tablename__)
+        except DBAPIError:
+            migrated = True
+        if migrated:
+            app.logger.warning(
+                "flask_kapu could not check its keys: database unavailable", exc_info=True
+            )
+
+
+def _has_proxy_fix(wsgi_app: object) -> bool:
+    """Whether the host wrapped its app in ProxyFix itself (under any other middleware)."""
+    while wsgi_app is not None:
+        if isinstance(wsgi_app, ProxyFix):
+            return True
+        wsgi_app = getattr(wsgi_app, "app", None)
+    return False
 
 
 def _secret_keys(config: Mapping[str, Any]) -> list[str | bytes]:
@@ -243,6 +287,14 @@ class _SessionOverHttps(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(super().get_cookie_secure(app) or (has_request_context() and request.is_secure))
+
+
+def _unrouted_headers(response: Response) -> Response:
+    """A path under flask_kapu's prefix that matched no route (404, 405) never reached the
+    blueprints' hooks; it gets their headers too."""
+    if request.url_rule is None and request.path.startswith(get_state().config.url_prefix + "/"):
+        return security_headers(response)
+    return response
 
 
 def _remember_language(response: Response) -> Response:

@@ -15,6 +15,7 @@ __all__ = [
     "CodeForm",
     "EidCheckForm",
     "EidRegisterForm",
+    "EmailEnrolForm",
     "ForgotForm",
     "LoginForm",
     "RegisterForm",
@@ -50,6 +51,13 @@ class CodeEntryForm(FlaskForm):
     """A second-factor code: six digits, or a recovery code."""
 
     code = _text(_l("Code"), 64)
+
+
+class EmailEnrolForm(CodeEntryForm):
+    """The mailed code; the current password too when it is the first factor of a login
+    more than a few minutes old (the service decides)."""
+
+    password = PasswordField(_l("Current password"), validators=[Length(max=4096, message=_LONG)])
 
 
 class TotpEnrolForm(FlaskForm):

@@ -235,6 +235,7 @@ def problem_detail(problem: str) -> str:
             "Wrong username or password. Usernames are case-sensitive. "
             "Forgot your password? Ask for a new code."
         ),
+        "wrong_password": gettext("The password is not correct. Type your current password."),
         "invalid_code": gettext(
             "The code is not valid. Check the username and the code, or ask for a new code."
         ),
@@ -245,6 +246,9 @@ def problem_detail(problem: str) -> str:
         ),
         "token_invalid": gettext("The card check has expired. Check the card again."),
         "csrf_failed": gettext("The form has expired. Reload the page and try again."),
+        "files_not_accepted": gettext(
+            "This form takes no files. Send its fields as text, as the page's form does."
+        ),
         "login_required": gettext("Please log in first."),
         "plusz_required": gettext("This page needs Ügyfélkapu+: confirm with your second factor."),
         "enrollment_required": gettext(

@@ -13,7 +13,7 @@ import smtplib
 import ssl
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -172,6 +172,7 @@ class MailNotifier:
         self.config = config
         self.subject_prefix = config.mail_subject_prefix
         self.sender = app.config.get("MAIL_DEFAULT_SENDER") or "noreply@localhost"
+        self._app = app
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kapu-mail")
 
     def compose(self, account: Account, template: str, **context: Any) -> EmailMessage:
@@ -200,17 +201,9 @@ class MailNotifier:
         message["Content-Language"] = account.language  # set_content clears Content-* headers
         return message
 
-    def deliver(
-        self, account: Account, template: str, *, later: bool = False, **context: Any
-    ) -> bool:
-        """Send now (``True`` if it went out) or, with ``later``, in the background."""
+    def deliver(self, account: Account, template: str, **context: Any) -> bool:
+        """Send now; ``True`` if it went out (a failure is logged)."""
         message = self.compose(account, template, **context)
-        if later:
-            self._background.submit(self._send_logged, message)
-            return True
-        return self._send_logged(message)
-
-    def _send_logged(self, message: EmailMessage) -> bool:
         try:
             self.mailer.send(message)
         except MailDeliveryError:
@@ -218,8 +211,24 @@ class MailNotifier:
             return False
         return True
 
+    def run_later(self, job: Callable[[], object]) -> None:
+        """Run ``job`` in the mail thread, in an app context, while the caller answers.
+
+        For work whose duration would tell the caller something, such as
+        whether an account exists. A failure is logged, like a mail that
+        cannot be sent: nobody is waiting for it.
+        """
+        self._background.submit(self._run_logged, job)
+
+    def _run_logged(self, job: Callable[[], object]) -> None:
+        with self._app.app_context():
+            try:
+                job()
+            except Exception:
+                log.exception("background work failed")  # not the job: it holds the config
+
     def wait(self) -> None:
-        """Block until background mail has gone (tests, shutdown)."""
+        """Block until background work, mail included, is done (tests, shutdown)."""
         self._background.submit(lambda: None).result()
 
 

@@ -29,7 +29,7 @@ def problem_body(error: KapuHTTPError, **values: Any) -> dict[str, Any]:
         "status": error.status,
         "code": error.problem,
         "title": error.title,
-        "detail": problem_detail(error.problem),
+        "detail": problem_detail(error.detail_key or error.problem),
     }
     if error.errors:
         body["errors"] = field_messages(error.errors, **values)

@@ -4,7 +4,7 @@ The session holds who, at which epoch, with which methods and when; nothing
 secret. It is cleared and re-issued at every login and level change, and an
 account-wide ``session_epoch`` lets a password change end every other session.
 A login waiting for its second factor is kept apart (``pending``) and is no
-login at all until a factor completes it.
+login at all until a factor completes it; past its lifetime it is dropped.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import base64
 import contextlib
 import dataclasses
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import g, session
@@ -30,6 +30,7 @@ __all__ = [
     "end",
     "login_items",
     "pending",
+    "pending_expired",
     "proof_data",
     "rebind",
     "remember_challenge",
@@ -91,7 +92,27 @@ def start_pending(account: Account, *, at: datetime) -> None:
     session[_PENDING] = {"a": account.id, "e": account.session_epoch, "t": _stamp(at)}
 
 
-def pending() -> PendingLogin | None:
+def pending(*, now: datetime, ttl: timedelta) -> PendingLogin | None:
+    """The login waiting for its second factor, unless ``ttl`` has passed since its password.
+
+    A login that waited too long is dropped from the session, so a password
+    typed long ago cannot be completed later; :func:`pending_expired` tells
+    the rest of the request why it is gone.
+    """
+    waiting = _parse_pending()
+    if waiting is not None and now >= waiting.password_time + ttl:
+        session.pop(_PENDING, None)
+        g._kapu_pending_expired = True
+        return None
+    return waiting
+
+
+def pending_expired() -> bool:
+    """Whether this request dropped a login that waited too long for its second factor."""
+    return bool(g.get("_kapu_pending_expired"))
+
+
+def _parse_pending() -> PendingLogin | None:
     data = session.get(_PENDING)
     if not isinstance(data, dict):
         return None
@@ -104,7 +125,7 @@ def pending() -> PendingLogin | None:
 def add_method(account: Account, method: str, *, at: datetime) -> None:
     """Record a second factor: complete a pending login or step a session up (rotating it)."""
     proof = current_proof()
-    waiting = pending()
+    waiting = _parse_pending()  # its lifetime was checked when the request found the account
     if proof is not None and proof.account_id == account.id:
         methods = {**proof.methods, method: at}
         auth_time = proof.auth_time

@@ -18,12 +18,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from flask_kapu import DemoRegistry, Kapu, login_required, services
 from flask_kapu.state import KapuState, get_state
-from flask_kapu.store import Base
+from flask_kapu.store import Base, Meta
 from flask_kapu.store.migrate import upgrade
 
 CODE_TOKEN = re.compile(r"^\s+([0-9A-Z]{5}-[0-9A-Z]{5})\s*$", re.MULTILINE)
@@ -157,7 +157,22 @@ class FakeClock:
         self.now += timedelta(**delta)
 
 
-def make_app(database_url: str, smtp_port: int, **config: Any) -> tuple[Flask, Kapu]:
+def forget_keys(database_url: str) -> None:
+    """Drop the key fingerprints an earlier app left in the shared test database."""
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        if inspect(connection).has_table(Meta.__tablename__):
+            connection.execute(Meta.__table__.delete())
+    engine.dispose()
+
+
+def make_app(
+    database_url: str, smtp_port: int, *, restart: bool = False, **config: Any
+) -> tuple[Flask, Kapu]:
+    """A host app over ``database_url``: a fresh installation's keys, or with ``restart=True``
+    the same installation started again (the fingerprints of its keys kept)."""
+    if not restart:
+        forget_keys(database_url)
     app = Flask("host_app")
     app.config.update(
         SECRET_KEY="test secret key",
@@ -214,6 +229,7 @@ def app(
     yield app
     state.notifier.wait()
     state.deps.store.dispose()
+    forget_keys(database_url)  # of apps the test started again with other keys
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -613,3 +614,81 @@ def test_a_form_without_its_csrf_token_is_400(path, client, state):
         response = client.post(path, data=form)
     assert response.status_code == 400
     assert response.mimetype == "text/html"
+
+
+# --- file uploads: 415, before any form reads a field ------------------------------------
+
+FILE_FORMS = [
+    "/kapu/login",
+    "/kapu/register",
+    "/kapu/register/eid",
+    "/kapu/activate",
+    "/kapu/password/forgot",
+    "/kapu/password/reset",
+]
+MULTIPART = "multipart/form-data"
+ENGLISH = {"Accept-Language": "en"}
+
+
+def a_file() -> tuple[io.BytesIO, str]:
+    return io.BytesIO(b"KisAnna\n"), "hostname"
+
+
+def assert_files_refused_page(response: Any) -> None:
+    assert response.status_code == 415, response.get_data(as_text=True)[:500]
+    assert response.mimetype == "text/html"
+    assert "This form takes no files" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", FILE_FORMS)
+def test_a_file_in_a_form_without_a_csrf_token_is_a_415_page(path, client, state):
+    """What ``curl -F 'username=@/etc/hostname'`` sends: refused before the form reads it."""
+    with no_rows_written(state):
+        response = client.post(
+            path, data={"username": a_file()}, content_type=MULTIPART, headers=ENGLISH
+        )
+    assert_files_refused_page(response)
+
+
+@pytest.mark.parametrize("path", FILE_FORMS)
+def test_a_file_beside_valid_form_fields_is_a_415_page(path, client, state):
+    token = csrf_from(client.get(path).get_data(as_text=True))
+    data = {"csrf_token": token, **LOGIN_FORM, **REGISTER_FORM, "username": a_file()}
+    with no_rows_written(state):
+        response = client.post(path, data=data, content_type=MULTIPART, headers=ENGLISH)
+    assert_files_refused_page(response)
+
+
+def test_a_multipart_form_of_text_fields_still_logs_in(client, active):
+    token = csrf_from(client.get("/kapu/login").get_data(as_text=True))
+    data = {"csrf_token": token, "username": active, "password": STRONG_PASSWORD}
+    response = client.post("/kapu/login", data=data, content_type=MULTIPART)
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
+def test_a_file_upload_to_the_api_is_415_files_not_accepted(endpoint, prepare, api, state):
+    body = prepare(endpoint)
+    data = {name: value for name, value in body.items() if isinstance(value, str)}
+    data[endpoint.strings[0]] = a_file()
+    with no_rows_written(state):
+        response = api.client.post(
+            PREFIX + endpoint.path,
+            data=data,
+            content_type=MULTIPART,
+            headers={"X-CSRFToken": api.csrf, **ENGLISH},
+        )
+    problem = assert_problem(response, 415, "files_not_accepted")
+    assert "This form takes no files" in problem["detail"]
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
+def test_a_file_upload_to_the_api_without_a_csrf_token_is_400_csrf_failed(
+    endpoint, prepare, api, state
+):
+    prepare(endpoint)
+    with no_rows_written(state):
+        response = api.client.post(
+            PREFIX + endpoint.path, data={endpoint.strings[0]: a_file()}, content_type=MULTIPART
+        )
+    assert_problem(response, 400, "csrf_failed")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from browser import (
     add_virtual_authenticator,
@@ -13,6 +15,7 @@ from browser import (
 )
 from sqlalchemy import select
 
+from flask_kapu.clock import utcnow
 from flask_kapu.store import Factor
 
 pytestmark = pytest.mark.browser
@@ -71,3 +74,42 @@ def test_enrol_a_passkey_then_step_up_with_it(app, port, kapu_account):
     assert passkey.label == "Telefon"
     assert passkey.sign_count >= 1
     assert passkey.last_used_at is not None
+
+
+@pytest.fixture
+def later(monkeypatch):
+    """Move the example app's clock on by ``minutes`` (the app runs in this process)."""
+    from example_app.extensions import kapu
+
+    def move(minutes: float) -> None:
+        moved = utcnow() + timedelta(minutes=minutes)
+        monkeypatch.setattr(kapu, "clock", lambda: moved)
+
+    return move
+
+
+def test_a_first_passkey_after_a_stale_login_is_added_with_the_typed_password(
+    app, port, kapu_account, later
+):
+    citizen = kapu_account("JelszavasPolgar", methods=())
+    with served(app, port) as base, chromium_page() as (page, cdp):
+        add_virtual_authenticator(cdp)
+        page.goto(f"{base}/kapu/login?lang=en")
+        log_in(page, citizen.username, citizen.password)
+        page.wait_for_url(f"{base}/")
+        later(minutes=6)
+
+        from playwright.sync_api import expect  # only once Chromium is known to be there
+
+        page.goto(f"{base}/kapu/security")
+        page.click("[data-kapu-webauthn=register]")
+        expect(page.locator("#passkey-status")).to_have_text("This field is required.")
+        page.fill("#passkey-password", "Rossz-Jelszo-99")
+        page.click("[data-kapu-webauthn=register]")
+        expect(page.locator("#passkey-status")).to_have_text(
+            "The password is not correct. Type your current password."
+        )
+        page.fill("#passkey-password", citizen.password)
+        page.click("[data-kapu-webauthn=register]")
+        page.wait_for_selector("#recovery-codes li")
+        assert page.locator("#recovery-codes li").count() == 10

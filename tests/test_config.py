@@ -4,6 +4,7 @@ import dataclasses
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from cryptography.fernet import Fernet
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -250,11 +251,33 @@ def test_rate_limits_are_limits_strings():
     assert config.ratelimit_secrets == "5 per second; 100 per hour"
 
 
+NEW_KEY = Fernet.generate_key().decode()
+OLD_KEY = Fernet.generate_key().decode()
+
+
 @pytest.mark.parametrize(
-    ("value", "expected"), [(None, ()), ("one key", ("one key",)), (["new", "old"], ("new", "old"))]
+    ("value", "expected"),
+    [(None, ()), (NEW_KEY, (NEW_KEY,)), ([NEW_KEY, OLD_KEY], (NEW_KEY, OLD_KEY))],
 )
 def test_encryption_keys_are_one_key_or_a_list_newest_first(value, expected):
     assert load_config({"KAPU_ENCRYPTION_KEYS": value}).encryption_keys == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "not a fernet key",
+        [NEW_KEY, "too-short"],
+        [NEW_KEY, NEW_KEY[:-2] + "!="],  # not base64
+        Fernet.generate_key().decode()[:40],
+    ],
+)
+def test_a_malformed_encryption_key_is_refused_naming_the_setting_not_the_key(value):
+    error = refused({"KAPU_ENCRYPTION_KEYS": value})
+
+    assert error.key == "KAPU_ENCRYPTION_KEYS"
+    assert "Fernet.generate_key()" in str(error)
+    assert NEW_KEY not in str(error)
 
 
 def test_a_time_zone_name_is_accepted():

@@ -613,3 +613,59 @@ class TestCustomHandlers:
         assert client.get("/tax").status_code == 200
         assert client.get("/basic").status_code == 200
         assert app.seen == []
+
+
+# --- protected pages are not cached ------------------------------------------------------------
+
+
+@pytest.fixture
+def cached_views(views):
+    """Protected views that choose their own caching, and an unprotected one."""
+
+    @views.get("/own-cache")
+    @login_required
+    def own_cache():
+        return "own", {"Cache-Control": "private, max-age=60"}
+
+    @views.get("/public")
+    def public():
+        return "public"
+
+    return views
+
+
+@pytest.mark.parametrize("path", [*PLUSZ_VIEWS, *LOGIN_VIEWS])
+def test_a_protected_view_is_sent_with_no_store(client, kapu_account, kapu_login, path):
+    kapu_login(client, kapu_account(), level="plusz")
+
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("headers", [HTML, JSON])
+@pytest.mark.parametrize("path", ["/tax", "/basic"])
+def test_a_refusal_is_sent_with_no_store(client, path, headers):
+    response = client.get(path, headers=headers)
+
+    assert response.status_code in (302, 401)
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_protected_view_keeps_the_cache_control_it_set_itself(
+    cached_views, kapu_account, kapu_login
+):
+    client = cached_views.test_client()
+    kapu_login(client, kapu_account())
+
+    assert client.get("/own-cache").headers["Cache-Control"] == "private, max-age=60"
+    assert "Cache-Control" not in client.get("/public").headers
+
+
+@pytest.mark.parametrize("app_config", [{"KAPU_NO_STORE_PROTECTED_VIEWS": False}], indirect=True)
+def test_no_store_on_protected_views_can_be_switched_off(client, kapu_account, kapu_login):
+    kapu_login(client, kapu_account(), level="plusz")
+
+    assert "Cache-Control" not in client.get("/tax").headers
+    assert "Cache-Control" not in client.get("/basic", headers=JSON).headers

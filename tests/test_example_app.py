@@ -7,12 +7,23 @@ from __future__ import annotations
 
 import ast
 import re
+import shlex
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import STRONG_PASSWORD, Api, code_in, csrf_from, empty_tables, submit
+from click.testing import CliRunner
+from conftest import (
+    STRONG_PASSWORD,
+    Api,
+    code_in,
+    csrf_from,
+    empty_tables,
+    forget_keys,
+    submit,
+)
 from flask.cli import ScriptInfo
+from flask.cli import cli as flask_cli
 from sqlalchemy import inspect
 
 import example_app
@@ -22,7 +33,7 @@ from example_app import commands as demo_commands
 from example_app import db as portal_db
 from example_app.hu import HU
 from example_app.texts import t
-from flask_kapu import DemoRegistry
+from flask_kapu import DemoRegistry, KapuConfigError
 from flask_kapu.mail import OutboxMailer
 
 APP_DIR = Path(example_app.__file__).resolve().parent
@@ -31,12 +42,15 @@ FAST_HASHING = {
     "KAPU_ARGON2_MEMORY_COST": 8,
     "KAPU_ARGON2_PARALLELISM": 1,
 }
+SECRET = {"SECRET_KEY": "example app test secret"}
+MAKEFILE = APP_DIR.parent / "Makefile"
 
 
 @pytest.fixture
 def app(database_url):
     """The example app on the test database, every table empty (also the plugin's host app)."""
-    application = create_app({"KAPU_DATABASE_URL": database_url, **FAST_HASHING})
+    forget_keys(database_url)
+    application = create_app({"KAPU_DATABASE_URL": database_url, **SECRET, **FAST_HASHING})
     state = application.extensions["kapu"]
     with application.app_context():
         create_all()
@@ -66,11 +80,45 @@ def text_of(response) -> str:
 def test_flask_finds_the_app_factory(monkeypatch, database_url):
     """`flask --app example_app run` loads create_app() like any factory app."""
     monkeypatch.setenv("KAPU_DATABASE_URL", database_url)
+    monkeypatch.setenv("SECRET_KEY", SECRET["SECRET_KEY"])
+    forget_keys(database_url)
     loaded = ScriptInfo(app_import_path="example_app").load_app()
     assert "portal" in loaded.blueprints
     assert "kapu" in loaded.extensions
     loaded.extensions["kapu"].deps.store.dispose()
     portal_db.dispose(loaded)
+
+
+def test_outside_debug_mode_the_built_in_secret_key_is_refused(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+
+    with pytest.raises(KapuConfigError) as caught:
+        create_app({"KAPU_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}"})
+
+    assert caught.value.key == "SECRET_KEY"
+    assert "environment" in str(caught.value)
+    assert "--debug" in str(caught.value)
+
+
+def test_make_demo_runs_in_debug_mode_with_the_built_in_key(monkeypatch, tmp_path):
+    """The Makefile's demo command line, run as `make demo` runs it (serving stubbed)."""
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    monkeypatch.setenv("KAPU_DATABASE_URL", f"sqlite:///{tmp_path / 'portal.sqlite3'}")
+    served = []
+    monkeypatch.setattr(demo_commands, "run_simple", lambda *a, **kw: served.append(a[2]))
+    recipe = MAKEFILE.read_text("utf-8").split("\ndemo:", 1)[1].splitlines()[1]
+    args = shlex.split(recipe)[1:]  # after $(BIN)/flask
+
+    result = CliRunner().invoke(flask_cli, args)
+
+    assert result.exit_code == 0, result.output
+    [demo] = served
+    assert demo.debug
+    assert demo.config["SECRET_KEY"].startswith("dev only")
+    demo.extensions["kapu"].deps.store.dispose()
+    portal_db.dispose(demo)
 
 
 def test_the_portal_uses_only_flask_kapus_public_api():
@@ -97,7 +145,7 @@ def test_init_db_creates_both_sets_of_tables_and_can_run_again(app):
 
 
 def test_on_a_database_with_only_flask_kapus_tables_the_portal_makes_its_own(tmp_path):
-    bare = create_app({"KAPU_DATABASE_URL": f"sqlite:///{tmp_path / 'bare.sqlite3'}"})
+    bare = create_app({"KAPU_DATABASE_URL": f"sqlite:///{tmp_path / 'bare.sqlite3'}", **SECRET})
     result = bare.test_cli_runner().invoke(args=["kapu", "db", "upgrade"])
     assert result.exit_code == 0, result.output
     try:
@@ -151,7 +199,8 @@ def test_with_a_mail_server_in_the_environment_mail_goes_out_by_smtp(
     monkeypatch.setenv("MAIL_SERVER", "127.0.0.1")
     monkeypatch.setenv("MAIL_PORT", str(port))
     monkeypatch.setenv("MAIL_DEFAULT_SENDER", "ugyfelkapu@mintavaros.example")
-    smtp_app = create_app({"KAPU_DATABASE_URL": database_url, **FAST_HASHING})
+    forget_keys(database_url)
+    smtp_app = create_app({"KAPU_DATABASE_URL": database_url, **SECRET, **FAST_HASHING})
     smtp_app.debug = True
     state = smtp_app.extensions["kapu"]
     empty_tables(state)

@@ -7,13 +7,16 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import STRONG_PASSWORD, Api, code_in, empty_tables, make_app
+from conftest import STRONG_PASSWORD, Api, code_in, empty_tables, forget_keys, make_app
+from cryptography.fernet import Fernet
 from flask import Flask
 from flask_login import LoginManager
 from sqlalchemy import inspect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_kapu import DemoRegistry, Kapu, KapuConfigError, KapuError, current_account
 from flask_kapu import login_required as kapu_login_required
+from flask_kapu.crypto import derive_key
 from flask_kapu.store import AccountStatus
 from flask_kapu.store.migrate import upgrade
 
@@ -374,5 +377,132 @@ def test_an_unauthorized_handler_given_after_kapu_app_replaces_the_refusal(tmp_p
         response = app.test_client().get("/ugyeim")
         assert response.status_code == 403
         assert response.get_data(as_text=True) == "jelentkezzen be az ügyfélkapun"
+    finally:
+        dispose(app)
+
+
+# --- the keys that protect stored secrets, checked at start ------------------------------------
+
+NEW_FERNET_KEY = Fernet.generate_key().decode()
+
+
+@pytest.fixture
+def installation(database_url, smtp_server):
+    """Start the conftest host app over a fresh database; ``restart(**config)`` starts it again."""
+    started: list[Flask] = []
+
+    def start(*, restart: bool = True, **config: Any) -> Flask:
+        app, _kapu = make_app(database_url, smtp_server[1], restart=restart, **config)
+        started.append(app)
+        return app
+
+    start(restart=False)
+    yield start
+    dispose(*started)
+    forget_keys(database_url)
+
+
+def restart_refused(installation, **config: Any) -> KapuConfigError:
+    with pytest.raises(KapuConfigError) as caught:
+        installation(**config)
+    return caught.value
+
+
+def test_a_restart_with_another_secret_key_is_refused_naming_it(installation):
+    error = restart_refused(installation, SECRET_KEY="a brand new secret")
+
+    assert error.key == "SECRET_KEY"
+    assert "SECRET_KEY_FALLBACKS" in str(error)
+    assert "test secret key" not in str(error)
+
+
+def test_a_restart_with_the_old_key_as_fallback_starts(installation):
+    app = installation(SECRET_KEY="a brand new secret", SECRET_KEY_FALLBACKS=["test secret key"])
+
+    assert app.test_client().get("/kapu/login").status_code == 200
+
+
+def test_after_rotate_keys_the_old_secret_key_can_be_dropped(installation):
+    rotating = installation(
+        SECRET_KEY="a brand new secret", SECRET_KEY_FALLBACKS=["test secret key"]
+    )
+    result = rotating.test_cli_runner().invoke(args=["kapu", "rotate-keys"])
+    assert result.exit_code == 0, result.output
+
+    installation(SECRET_KEY="a brand new secret")
+
+    assert restart_refused(installation).key == "SECRET_KEY"  # the old key alone no longer fits
+
+
+def test_own_encryption_keys_must_include_the_key_that_sealed_the_secrets(installation):
+    error = restart_refused(installation, KAPU_ENCRYPTION_KEYS=[NEW_FERNET_KEY])
+
+    assert error.key == "KAPU_ENCRYPTION_KEYS"
+    assert "derive_key" in str(error)
+
+
+def test_moving_to_own_encryption_keys_starts_with_the_derived_key_second(installation):
+    derived = derive_key("test secret key").decode()
+
+    installation(KAPU_ENCRYPTION_KEYS=[NEW_FERNET_KEY, derived])
+
+
+def test_an_app_over_tables_not_created_yet_starts_and_db_upgrade_records_its_keys(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kapu.sqlite3'}"
+    app = host_app("host", tmp_path, KAPU_DATABASE_URL=url)
+    Kapu(app)
+    try:
+        assert app.test_cli_runner().invoke(args=["kapu", "db", "upgrade"]).exit_code == 0
+    finally:
+        dispose(app)
+
+    error = refused(host_app("host", tmp_path, KAPU_DATABASE_URL=url, SECRET_KEY="another"))
+
+    assert error.key == "SECRET_KEY"
+
+
+def test_an_unreachable_database_at_start_is_logged_not_fatal(tmp_path, caplog):
+    app = host_app("host", tmp_path, KAPU_DATABASE_URL="postgresql+psycopg://kapu@127.0.0.1:1/x")
+
+    Kapu(app)
+
+    try:
+        assert "could not check its keys" in caplog.text
+        assert app.test_client().get("/kapu/login").status_code == 200
+    finally:
+        dispose(app)
+
+
+# --- behind a reverse proxy ----------------------------------------------------------------------
+
+
+def test_trusted_proxies_wrap_the_app_in_proxy_fix_for_that_many_hops(tmp_path):
+    app = host_app("host", tmp_path, KAPU_TRUSTED_PROXIES=2)
+    Kapu(app)
+    try:
+        fix = app.wsgi_app
+        assert isinstance(fix, ProxyFix)
+        assert (fix.x_for, fix.x_proto, fix.x_host, fix.x_port, fix.x_prefix) == (2, 2, 2, 0, 0)
+    finally:
+        dispose(app)
+
+
+def test_without_trusted_proxies_the_app_is_not_wrapped(tmp_path):
+    app = host_app("host", tmp_path)
+    plain = app.wsgi_app
+    Kapu(app)
+    try:
+        assert app.wsgi_app == plain
+    finally:
+        dispose(app)
+
+
+def test_a_host_that_set_up_proxy_fix_itself_keeps_its_own(tmp_path):
+    app = host_app("host", tmp_path, KAPU_TRUSTED_PROXIES=1)
+    own = ProxyFix(app.wsgi_app, x_for=1, x_prefix=1)
+    app.wsgi_app = own  # type: ignore[method-assign]
+    Kapu(app)
+    try:
+        assert app.wsgi_app is own
     finally:
         dispose(app)

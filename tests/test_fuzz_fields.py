@@ -18,11 +18,16 @@ when the value is in fact acceptable there (a printable family name, a valid
 e-mail address, a strong password, ``/password/forgot``'s 202 for anything).
 Never a 5xx. A refused request leaves the rows of accounts, codes, factors
 and recovery codes as they were; a success adds no more than it should.
+
+A file uploaded where a field should be (``multipart/form-data``) is refused
+with 415 by every one of them, before the form or body is read.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import io
+import json
 import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import date
@@ -697,7 +702,11 @@ class World:
             return ready
         if name == "enrolling_totp_page":
             ready = self.account(login="ugyfelkapu")
-            assert ready.client.get("/kapu/security/totp").status_code == 200  # a new key
+            token = csrf_from(ready.client.get("/kapu/security/totp").get_data(as_text=True))
+            started_page = ready.client.post(
+                "/kapu/security/totp/start", data={"csrf_token": token}
+            )
+            assert started_page.status_code == 302  # a new key, then its page
             with self.app.app_context():
                 started = services.enrolment.pending_totp(self.state.deps, ready.who.account)
             ready.code = self.totp_code(started.secret)
@@ -828,6 +837,51 @@ def test_hostile_text_in_a_field_is_refused_or_rightly_accepted(
 
     run()
     print(f"{target.name}:{field}-{kind}: {len(statuses)} cases, statuses {sorted(set(statuses))}")
+
+
+def multipart(world: World, target: Target, ready: Ready, field: str) -> Any:
+    """``target``'s valid body as ``multipart/form-data``, with a file in ``field``."""
+    client = ready.client
+    headers = {"Accept-Language": "en"}
+    data: dict[str, Any] = {
+        name: value if isinstance(value, str) else json.dumps(value)
+        for name, value in target.body(ready).items()
+    }
+    if target.form:
+        page = client.get(target.page or target.path).get_data(as_text=True)
+        data[target.csrf_field] = csrf_from(page)
+        url = target.url(ready)
+    else:
+        headers["X-CSRFToken"] = world.csrf(client)
+        url = PREFIX + target.url(ready)
+    data[field] = (io.BytesIO(b"KisAnna\n"), "hostname")
+    return client.open(
+        url, method=target.method, data=data, content_type="multipart/form-data", headers=headers
+    )
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        pytest.param(target, id=f"{'form' if target.form else 'api'}:{target.name}")
+        for target in JSON_TARGETS + FORM_TARGETS
+    ],
+)
+def test_a_file_in_a_field_is_refused_with_415(app, state, world, target):
+    """Every form and JSON endpoint takes text only; an upload changes nothing."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    ready = world.setup(target.setup)
+    field = target.fields[0].partition(".")[0]
+    before = rows(state)
+    response = multipart(world, target, ready, field)
+    assert response.status_code == 415, (target.name, response.get_data(as_text=True)[:500])
+    assert rows(state) == before
+    if target.form:
+        assert response.mimetype == "text/html"
+        assert "This form takes no files" in response.get_data(as_text=True)
+    else:
+        assert response.mimetype == PROBLEM_JSON
+        assert response.get_json()["code"] == "files_not_accepted"
 
 
 def test_the_kinds_of_text_are_what_they_say():

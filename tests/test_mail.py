@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from conftest import STRONG_PASSWORD, Api, code_in, empty_tables, free_port, make_app, plain_text
 from conftest import register as office_register
-from flask import Flask
+from flask import Flask, current_app
 
 import flask_kapu
 from flask_kapu import Kapu
@@ -287,6 +287,24 @@ def test_forgot_password_with_smtp_down_still_answers_202_empty(build_app, close
         "could not be sent" in record.getMessage() and "anna@example.hu" in record.getMessage()
         for record in caplog.records
     )
+
+
+def test_work_run_later_has_the_app_and_a_failure_is_logged_without_stopping_the_rest(
+    app, state, caplog
+):
+    ran_in: list[str] = []
+
+    def fails() -> None:
+        raise RuntimeError("the database is gone")
+
+    state.notifier.run_later(fails)
+    state.notifier.run_later(lambda: ran_in.append(current_app.name))
+    state.notifier.wait()
+
+    assert ran_in == [app.name]
+    (failure,) = [r for r in caplog.records if r.getMessage() == "background work failed"]
+    assert failure.exc_info is not None
+    assert "the database is gone" in str(failure.exc_info[1])
 
 
 # --- the password-changed notice --------------------------------------------------------

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from conftest import STRONG_PASSWORD, submit
+from sqlalchemy.exc import OperationalError
 
 PAGES = ["/kapu/login", "/kapu/register", "/kapu/password/forgot", "/kapu/api/session"]
 
@@ -47,3 +49,47 @@ def test_the_session_cookie_is_http_only_and_same_site_lax(client):
 def test_static_files_may_be_cached(client):
     response = client.get("/kapu/static/kapu/kapu.css")
     assert response.headers.get("Cache-Control") != "no-store"
+
+
+# --- every answer, errors included, is kept out of caches ------------------------------------
+
+ERRORS = [
+    ("GET", "/kapu/nincs-ilyen-oldal", 404),
+    ("GET", "/kapu/api/nincs-ilyen", 404),
+    ("GET", "/kapu/api/login", 405),
+    ("POST", "/kapu/login", 400),  # no CSRF token
+    ("POST", "/kapu/api/login", 400),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "status"), ERRORS)
+def test_error_answers_are_not_cached(client, method, path, status):
+    response = client.open(path, method=method)
+
+    assert response.status_code == status
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("app_config", [{"KAPU_RATELIMIT_SECRETS": "1 per minute"}], indirect=True)
+def test_too_many_requests_is_not_cached(client, api):
+    for _ in range(2):
+        answer = api.post("/login", {"username": "Senki", "password": "Rossz-Jelszo-1"})
+        page = submit(client, "/kapu/login", {"username": "Senki", "password": "Rossz-Jelszo-1"})
+
+    assert (answer.status_code, page.status_code) == (429, 429)
+    assert answer.headers["Cache-Control"] == page.headers["Cache-Control"] == "no-store"
+
+
+def test_service_unavailable_is_not_cached(client, state, active, monkeypatch):
+    submit(client, "/kapu/login", {"username": active, "password": STRONG_PASSWORD})
+
+    def down(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    for name in ("reading", "transaction", "load_account"):
+        monkeypatch.setattr(state.deps.store, name, down)
+    page = client.get("/kapu/security")
+    answer = client.get("/kapu/api/factors")
+
+    assert (page.status_code, answer.status_code) == (503, 503)
+    assert answer.headers["Cache-Control"] == page.headers["Cache-Control"] == "no-store"

@@ -133,6 +133,44 @@ def test_factor_changes_are_mailed_and_audited(logged_in, clock, mailbox, state)
     assert "factor_added" in events
 
 
+def test_a_stale_session_confirms_a_first_email_factor_only_with_the_password(
+    logged_in, clock, mailbox, state
+):
+    logged_in.post("/factors/email")
+    code = six_digit_code(mailbox.wait_for("anna@example.hu")[-1])
+    clock.advance(minutes=6)
+
+    without = logged_in.post("/factors/email/confirm", {"code": code})
+    wrong = logged_in.post("/factors/email/confirm", {"code": code, "password": "Rossz-1-Jelszo"})
+    right = logged_in.post("/factors/email/confirm", {"code": code, "password": STRONG_PASSWORD})
+
+    assert (without.status_code, list(without.get_json()["errors"])) == (422, ["password"])
+    assert (wrong.status_code, wrong.get_json()["code"]) == (401, "invalid_credentials")
+    assert right.status_code == 201, right.get_json()
+    assert len(right.get_json()["recovery_codes"]) == 10
+
+
+def test_a_login_minutes_old_confirms_a_first_email_factor_without_the_password(
+    logged_in, clock, mailbox
+):
+    clock.advance(minutes=4)
+    _sent, confirmed, _mail = enrol_email(logged_in, mailbox)
+    assert confirmed.status_code == 201, confirmed.get_json()
+
+
+def test_new_recovery_codes_are_mailed_with_the_browser_and_address(logged_in, clock, mailbox):
+    enrol_totp(logged_in, clock)
+    logged_in.post(
+        "/factors/recovery-codes",
+        headers={"User-Agent": "Tolvaj-Bongeszo/2.0"},
+        environ_base={"REMOTE_ADDR": "198.51.100.7"},
+    )
+    mails = mailbox.wait_for("anna@example.hu", 3)
+    text = plain_text(mails[-1])
+    assert "Tolvaj-Bongeszo/2.0" in text
+    assert "198.51.100.7" in text
+
+
 def test_factors_are_listed_with_their_use(logged_in, clock):
     enrol_totp(logged_in, clock, label="Telefon")
     factors = logged_in.client.get("/kapu/api/factors").get_json()["factors"]
@@ -197,10 +235,10 @@ def test_codes_one_step_either_side_are_accepted(api, with_totp, clock):
     login(api)
     previous = with_totp.at(clock() - timedelta(seconds=30))
     following = with_totp.at(clock() + timedelta(seconds=30))
-    assert api.post("/plusz/totp/verify", {"code": following}).status_code == 200
-    api.post("/logout")
-    login(api)
     assert api.post("/plusz/totp/verify", {"code": previous}).status_code == 200
+    api.post("/logout")
+    login(api)  # after the previous step only a later one (RFC 6238 §5.2)
+    assert api.post("/plusz/totp/verify", {"code": following}).status_code == 200
 
 
 @pytest.mark.parametrize("code", ["12345", "1234567", "abcdef", "١٢٣٤٥٦", ""])

@@ -14,7 +14,7 @@ from typing import Any
 
 import cbor2
 import pytest
-from conftest import STRONG_PASSWORD, Api
+from conftest import STRONG_PASSWORD, Api, plain_text
 from softauthn import FLAG_AT, FLAG_UP, SoftAuthenticator, b64url, unb64url
 from sqlalchemy import select
 
@@ -250,6 +250,97 @@ def test_a_forged_registration_enrols_nothing(logged_in, phone, state, forgery):
 def test_enrolment_needs_a_login(api, active):
     response = api.post("/factors/webauthn/options")
     failed(response, "login_required", 401)
+
+
+# --- a first passkey needs the password, or a login minutes old ---------------------------
+
+
+@pytest.fixture
+def stale(logged_in, clock):
+    """KisAnna's password-level session, six minutes after its login (a stolen cookie, say)."""
+    clock.advance(minutes=6)
+    return logged_in
+
+
+def enrol_with_password(api, authenticator, password=STRONG_PASSWORD):
+    options = api.post("/factors/webauthn/options", {"password": password})
+    assert options.status_code == 200, options.get_json()
+    credential = authenticator.create(options.get_json(), ORIGIN)
+    return api.post("/factors/webauthn", {"credential": credential, "password": password})
+
+
+def test_a_stale_session_gets_no_creation_options_without_the_password(stale, state):
+    body = failed(stale.post("/factors/webauthn/options"), "invalid_input", 422)
+    assert list(body["errors"]) == ["password"]
+    assert passkeys(state) == []
+
+
+def test_a_stale_session_cannot_register_a_passkey_without_the_password(logged_in, phone, clock):
+    credential = phone.create(creation_options(logged_in), ORIGIN)
+    clock.advance(minutes=6)
+    failed(logged_in.post("/factors/webauthn", {"credential": credential}), "invalid_input", 422)
+    session = logged_in.session()
+    assert session["level"] == "ugyfelkapu"
+    assert session["enrolled_methods"] == []
+
+
+def test_a_stale_session_enrols_a_passkey_with_the_password(stale, phone, state):
+    response = enrol_with_password(stale, phone)
+    assert response.status_code == 201, response.get_json()
+    assert len(response.get_json()["recovery_codes"]) == 10
+    assert [f.label for f in passkeys(state)] == ["Passkey"]
+
+
+def test_a_wrong_password_gets_no_options_and_speaks_of_the_password_only(stale, state):
+    response = stale.post(
+        "/factors/webauthn/options",
+        {"password": "Rossz-Jelszo-99"},
+        headers={"Accept-Language": "en"},
+    )
+    body = failed(response, "invalid_credentials", 401)
+    assert body["detail"] == "The password is not correct. Type your current password."
+    assert len(events(state, "password_check_failed")) == 1
+
+
+def test_a_wrong_password_at_registration_stores_nothing(stale, phone, state):
+    options = stale.post("/factors/webauthn/options", {"password": STRONG_PASSWORD}).get_json()
+    credential = phone.create(options, ORIGIN)
+    response = stale.post(
+        "/factors/webauthn", {"credential": credential, "password": "Rossz-Jelszo-99"}
+    )
+    failed(response, "invalid_credentials", 401)
+    assert passkeys(state) == []
+
+
+def test_wrong_passwords_count_against_the_login_attempts(stale, state):
+    for _ in range(state.config.max_failed_attempts):
+        stale.post("/factors/webauthn/options", {"password": "Rossz-Jelszo-99"})
+    locked = stale.post("/factors/webauthn/options", {"password": STRONG_PASSWORD})
+    failed(locked, "too_many_attempts", 429)
+    assert len(events(state, "locked")) == 1
+
+
+@pytest.mark.parametrize("app_config", [{"KAPU_FRESH_LOGIN_MAX_AGE": 60}], indirect=True)
+def test_how_fresh_a_login_must_be_is_a_setting(logged_in, clock):
+    clock.advance(seconds=59)
+    assert logged_in.post("/factors/webauthn/options").status_code == 200
+    clock.advance(seconds=2)
+    failed(logged_in.post("/factors/webauthn/options"), "invalid_input", 422)
+
+
+def test_the_notice_of_a_new_passkey_names_the_browser_and_the_address(logged_in, phone, mailbox):
+    credential = phone.create(creation_options(logged_in), ORIGIN)
+    logged_in.post(
+        "/factors/webauthn",
+        {"credential": credential, "label": "Telefon"},
+        headers={"User-Agent": "Mozilla/5.0 (X11; Linux) Tolvaj/1.0"},
+        environ_base={"REMOTE_ADDR": "203.0.113.9"},
+    )
+    notice = [m for m in mailbox.wait_for("anna@example.hu", 2) if "Telefon" in plain_text(m)]
+    assert len(notice) == 1
+    text = plain_text(notice[0])
+    assert "Mozilla/5.0 (X11; Linux) Tolvaj/1.0" in text
+    assert "203.0.113.9" in text
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from conftest import STRONG_PASSWORD, csrf_from, plain_text, submit
 from sqlalchemy import select
 
 from flask_kapu.i18n import problem_detail
-from flask_kapu.store import AuditEvent, RecoveryCode
+from flask_kapu.store import AuditEvent, Factor, RecoveryCode
 
 TOTP_STEP = 30  # seconds: an authenticator app shows a new code every step
 RECOVERY_CODE = re.compile(r"^[0-9A-Z]{5}-[0-9A-Z]{5}$")
@@ -260,9 +260,16 @@ def ask_for_email_codes(client) -> Any:
     return post_form(client, "/kapu/security", "Codes by e-mail to anna@example.hu")
 
 
+def start_authenticator(client) -> Any:
+    """Press "Authenticator app" on the security page: the page with a new key."""
+    started = post_form(client, "/kapu/security", "Authenticator app (recommended)")
+    assert location(started) == "/kapu/security/totp", started.status_code
+    return client.get(location(started))
+
+
 def enrol_authenticator_form(client, clock, **changes: str) -> tuple[str, Any]:
-    """Open the authenticator page and confirm its key (with ``changes`` to the form)."""
-    page = client.get("/kapu/security/totp")
+    """Start an authenticator and confirm its key (with ``changes`` to the form)."""
+    page = start_authenticator(client)
     secret = shown_key(page)
     data = {
         "csrf_token": csrf_from(page.get_data(as_text=True)),
@@ -316,7 +323,7 @@ def email_only(kapu_account, kapu_login, client):
 
 
 def test_the_authenticator_page_shows_an_inline_qr_code_and_the_key_typed_out(client, logged_in):
-    response = client.get("/kapu/security/totp")
+    response = start_authenticator(client)
 
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -325,11 +332,43 @@ def test_the_authenticator_page_shows_an_inline_qr_code_and_the_key_typed_out(cl
     assert "Can't scan the code? Type in the key" in text_of(response)
 
 
-def test_each_visit_to_the_authenticator_page_starts_a_new_key(client, logged_in):
-    first = shown_key(client.get("/kapu/security/totp"))
-    second = shown_key(client.get("/kapu/security/totp"))
+def test_each_press_of_the_start_button_makes_a_new_key(client, logged_in):
+    first = shown_key(start_authenticator(client))
+    second = shown_key(start_authenticator(client))
 
     assert first != second
+
+
+def test_opening_the_authenticator_page_shows_the_pending_key_and_changes_nothing(
+    client, logged_in
+):
+    started = shown_key(start_authenticator(client))
+
+    again = client.get("/kapu/security/totp")
+
+    assert shown_key(again) == started
+    assert shown_key(client.get("/kapu/security/totp")) == started
+
+
+def test_without_a_pending_key_the_authenticator_page_only_offers_to_start(
+    client, logged_in, state
+):
+    response = client.get("/kapu/security/totp")
+
+    assert response.status_code == 200
+    assert "totp-secret" not in response.get_data(as_text=True)
+    action = form_action(response.get_data(as_text=True), "Make a key for the app", "")
+    assert action == "/kapu/security/totp/start"
+    with state.deps.store.transaction() as repo:
+        assert repo.session.scalars(select(Factor)).all() == []
+
+
+def test_starting_an_authenticator_needs_the_csrf_token(client, logged_in, state):
+    response = client.post("/kapu/security/totp/start", data={})
+
+    assert response.status_code == 400
+    with state.deps.store.transaction() as repo:
+        assert repo.session.scalars(select(Factor)).all() == []
 
 
 def test_confirming_with_password_and_current_code_shows_ten_recovery_codes(
@@ -380,14 +419,14 @@ def _wrong_code(code: str) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("mistake", "status", "problem"),
     [
-        pytest.param(_wrong_password, 401, "invalid_credentials", id="wrong-password"),
+        pytest.param(_wrong_password, 401, "wrong_password", id="wrong-password"),
         pytest.param(_wrong_code, 400, "invalid_code", id="wrong-code"),
     ],
 )
 def test_a_mistake_rerenders_the_form_with_an_error_and_the_same_key(
     client, app, logged_in, clock, state, mistake, status, problem
 ):
-    page = client.get("/kapu/security/totp")
+    page = start_authenticator(client)
     secret = shown_key(page)
     token = csrf_from(page.get_data(as_text=True))
 
@@ -406,7 +445,7 @@ def test_a_mistake_rerenders_the_form_with_an_error_and_the_same_key(
 def test_after_a_wrong_code_the_key_the_app_already_holds_still_confirms(
     client, logged_in, clock, state
 ):
-    page = client.get("/kapu/security/totp")
+    page = start_authenticator(client)
     secret = shown_key(page)
     form = {
         "csrf_token": csrf_from(page.get_data(as_text=True)),
@@ -536,6 +575,32 @@ def test_the_plusz_page_sends_a_visitor_without_a_login_to_the_login_page(client
     assert redirect_path_and_next(response) == ("/kapu/login", "/ugyintezes")
 
 
+# --- adding a passkey on the security page -----------------------------------------------
+
+
+def passkey_button(page: str) -> dict[str, str]:
+    found = re.search(r'<button\b[^>]*data-kapu-webauthn="register"[^>]*>', page)
+    assert found, "no passkey button"
+    return dict(re.findall(r'([a-z-]+)="([^"]*)"', found.group(0)))
+
+
+def test_a_first_passkey_is_added_with_the_password_field_beside_its_button(client, logged_in):
+    page = client.get("/kapu/security")
+
+    button = passkey_button(page.get_data(as_text=True))
+    assert button["data-password-input"] == "passkey-password"
+    field = input_attrs(page, "passkey-password")
+    assert (field["type"], field["autocomplete"]) == ("password", "current-password")
+    assert 'for="passkey-password"' in page.get_data(as_text=True)
+
+
+def test_a_further_passkey_needs_no_password_field(client, enrolled):
+    page = client.get("/kapu/security").get_data(as_text=True)
+
+    assert "data-password-input" not in passkey_button(page)
+    assert 'id="passkey-password"' not in page
+
+
 # --- enrolling e-mail codes ---------------------------------------------------------------
 
 
@@ -577,6 +642,44 @@ def test_a_wrong_enrolment_code_shows_an_error_and_adds_no_factor(
     assert response.status_code == 400
     assert alert(response) == detail(app, "invalid_code")
     assert confirmed_factors(state) == []
+
+
+def test_a_stale_login_confirms_the_first_email_factor_only_with_the_password(
+    client, logged_in, clock, mailbox, state
+):
+    sent = ask_for_email_codes(client)
+    code = six_digit_code(mails_with_code(mailbox, "anna@example.hu")[0])
+    clock.advance(minutes=6)
+
+    without = submit(client, location(sent), {"code": code})
+    wrong_password = submit(client, location(sent), {"code": code, "password": "Rossz-Jelszo-9"})
+    right = submit(client, location(sent), {"code": code, "password": STRONG_PASSWORD})
+
+    assert without.status_code == 422
+    assert element_text(without, "password-error") == "This field is required."
+    assert wrong_password.status_code == 401
+    assert "Type your current password" in alert(wrong_password)
+    assert right.status_code == 201
+    assert confirmed_factors(state) == [("email", "anna@example.hu")]
+
+
+@pytest.mark.parametrize(
+    ("who", "asks_for_password"),
+    [
+        pytest.param("logged_in", True, id="first-factor"),
+        pytest.param("enrolled", False, id="more"),
+    ],
+)
+def test_the_email_code_form_asks_for_the_password_for_a_first_factor_only(
+    client, request, who, asks_for_password
+):
+    request.getfixturevalue(who)
+
+    page = client.get(location(ask_for_email_codes(client)))
+
+    names = [attrs.get("name") for attrs in visible_inputs(page.get_data(as_text=True))]
+    assert "code" in names
+    assert ("password" in names) is asks_for_password
 
 
 def test_the_email_enrolment_page_without_a_code_sent_says_to_ask_for_one(client, logged_in):
@@ -805,7 +908,7 @@ def _security(client, fixture) -> Any:
 
 def _authenticator_enrolment(client, fixture) -> Any:
     log_in(client)
-    return client.get("/kapu/security/totp")
+    return start_authenticator(client)
 
 
 def _email_enrolment(client, fixture) -> Any:
@@ -863,7 +966,7 @@ def test_password_inputs_are_masked(client, active, request, open_page):
 
 
 def test_field_errors_on_the_enrolment_form_are_tied_to_their_inputs(client, app, logged_in):
-    page = client.get("/kapu/security/totp")
+    page = start_authenticator(client)
 
     response = client.post(
         "/kapu/security/totp", data={"csrf_token": csrf_from(page.get_data(as_text=True))}

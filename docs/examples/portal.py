@@ -4,7 +4,6 @@ import os
 from datetime import timedelta
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_kapu import Kapu
 
@@ -30,6 +29,8 @@ def create_app(test_config=None):
         KAPU_WEBAUTHN_RP_ID=env.get("KAPU_WEBAUTHN_RP_ID"),  # ugyfelkapu.example.hu
         KAPU_WEBAUTHN_ORIGINS=env.get("KAPU_WEBAUTHN_ORIGINS"),  # https://ugyfelkapu.example.hu
         KAPU_HELP_TEXT=env.get("KAPU_HELP_TEXT", ""),
+        # One proxy in front: believe its X-Forwarded-For, -Proto and -Host, and nobody else's.
+        KAPU_TRUSTED_PROXIES=int(env.get("KAPU_TRUSTED_PROXIES", "1")),
         SESSION_COOKIE_SECURE=True,  # the session cookie travels over HTTPS only
         SESSION_COOKIE_HTTPONLY=True,  # and is out of reach of scripts
         SESSION_COOKIE_SAMESITE="Lax",  # and of other sites' forms
@@ -42,8 +43,6 @@ def create_app(test_config=None):
         MAIL_DEFAULT_SENDER=env.get("MAIL_DEFAULT_SENDER", "ugyfelkapu@example.hu"),
     )
     app.config.update(test_config or {})
-    # One proxy in front: believe its X-Forwarded-For, -Proto and -Host, and nobody else's.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     kapu.init_app(app)
     app.register_blueprint(bp)
     return app

@@ -3,7 +3,6 @@
 from flask_kapu import services
 from flask_kapu import session as kapu_session
 from flask_kapu.state import get_state, request_context
-from flask_kapu.store import Factor
 
 
 class SmsFactor:
@@ -24,21 +23,24 @@ class SmsFactor:
         return any(self.provider.check(phone, code) for phone in phones)
 
 
-def enrol_sms(account, phone):
-    """Your enrolment view calls this once the phone number has been confirmed."""
-    deps = get_state().deps
-    now = deps.clock()
-    with deps.store.transaction() as repo:
-        repo.add_factor(
-            Factor(
-                account_id=account.id,
-                method="sms",
-                label=phone,
-                sign_count=0,
-                created_at=now,
-                confirmed_at=now,
-            )
-        )
+def enrol_sms(account, phone, password=None):
+    """Your enrolment view calls this once the phone number has been confirmed.
+
+    The rules of the built-in methods apply: a first factor needs the current
+    ``password`` or a login minutes old, and brings the recovery codes it returns;
+    the change is audited and mailed to the owner with this request's browser and IP.
+    """
+    proof = kapu_session.current_proof()
+    enrolled = services.enrolment.add_confirmed(
+        get_state().deps,
+        request_context(),
+        account,
+        method="sms",
+        label=phone,
+        password=password,
+        auth_time=proof.auth_time if proof else None,
+    )
+    return enrolled.recovery_codes
 
 
 def step_up_with_sms(account, code):

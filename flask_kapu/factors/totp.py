@@ -1,8 +1,9 @@
 """Authenticator apps (RFC 6238): 30 s steps, 6 digits, SHA-1, ±1 step.
 
-SHA-1 and 6 digits are what Google Authenticator and most apps expect. A
-matched time step is claimed as a row, so a code is accepted at most once per
-account on any instance.
+SHA-1 and 6 digits are what Google Authenticator and most apps expect. Each
+authenticator keeps the newest time step it was accepted for, and only a newer
+step is accepted after it (RFC 6238 §5.2): a code works at most once, on any
+instance, and never after a newer one.
 """
 
 from __future__ import annotations
@@ -70,10 +71,8 @@ class TotpFactor:
                 return step
         return None
 
-    def check(
-        self, repo: Repository, account: Account, factor: Factor, code: str, now: datetime
-    ) -> bool:
-        """Whether ``code`` is a fresh code of ``factor``; claims its step."""
+    def check(self, repo: Repository, factor: Factor, code: str, now: datetime) -> bool:
+        """Whether ``code`` is a code of ``factor`` newer than any it accepted; claims its step."""
         if factor.secret is None:
             return False
         try:
@@ -82,11 +81,11 @@ class TotpFactor:
             log.error("authenticator %s is sealed under an unknown key", factor.id)
             return False
         step = self.matching_step(secret, code, now)
-        return step is not None and repo.use_totp_step(account.id, step, now)
+        return step is not None and repo.advance_totp_step(factor.id, step)
 
     def verify(self, repo: Repository, account: Account, code: str, now: datetime) -> bool:
         for factor in repo.factors(account.id, self.method):
-            if self.check(repo, account, factor, code, now):
+            if self.check(repo, factor, code, now):
                 repo.touch_factor(factor.id, now)
                 return True
         return False

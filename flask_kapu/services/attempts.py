@@ -3,21 +3,29 @@
 Each scope (``login``, ``code``, ``plusz``) counts consecutive failures per
 username; the failure that reaches ``KAPU_MAX_FAILED_ATTEMPTS`` starts a lock
 that doubles each time. Unknown usernames are counted exactly like real ones.
+
+So that strangers cannot keep an owner out by locking the username, a browser
+that has logged in to the account before (its device cookie) is judged at
+login and code entry by a counter of its own, which locks the same way; every
+other caller shares the username's counter.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from .. import signals
 from ..errors import TooManyAttempts
 from ..store import Account, FailureOutcome, Repository
-from .base import Context, Deps, audit
+from .base import Context, Deps, attempt_key, audit
 
 __all__ = [
     "LOGIN_SCOPE",
     "check_not_locked",
     "count_failure",
+    "counter_key",
+    "held_lock",
     "locked",
     "report_failure",
     "verify_password",
@@ -41,6 +49,29 @@ def check_not_locked(deps: Deps, key: str) -> None:
         until = repo.locked_until(key, now)
     if until is not None:
         raise locked(until, now)
+
+
+def counter_key(scope: str, name: str, account: Account | None, ctx: Context) -> str:
+    """The counter that judges this caller's attempt at ``name`` in ``scope``.
+
+    A device cookie counts only for the account it was issued to; everyone
+    else, unknown usernames included, shares the username's counter.
+    """
+    key = attempt_key(scope, name)
+    device = ctx.device
+    if device is None or account is None or device.account_id != account.id:
+        return key
+    return f"{key}:{hashlib.sha256(device.id.encode()).hexdigest()[:24]}"
+
+
+def held_lock(repo: Repository, key: str, now: datetime) -> FailureOutcome | None:
+    """Take ``key``'s counter for this transaction; the refusal while its lock holds.
+
+    Judging a secret only after this makes the lock check and the count one
+    step: concurrent attempts at one key are judged one after another.
+    """
+    until = repo.hold_counter(key, now)
+    return FailureOutcome(False, 0, until) if until is not None else None
 
 
 def locked(until: datetime, now: datetime) -> TooManyAttempts:

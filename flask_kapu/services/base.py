@@ -27,6 +27,7 @@ from ..usernames import username_key, username_problems
 __all__ = [
     "Context",
     "Deps",
+    "Device",
     "Notifier",
     "PluszFactors",
     "attempt_key",
@@ -37,23 +38,26 @@ __all__ = [
 
 
 class Notifier(Protocol):
-    """Delivers a mail about ``account``; ``False`` when it could not be sent.
+    """Delivers a mail about ``account``; ``False`` when it could not be sent."""
 
-    With ``later`` the mail is sent in the background, so that the caller's
-    answer takes the same time whether or not a mail was due.
-    """
+    def deliver(self, account: Account, template: str, **context: Any) -> bool: ...
 
-    def deliver(
-        self, account: Account, template: str, *, later: bool = False, **context: Any
-    ) -> bool: ...
+
+@dataclasses.dataclass(frozen=True)
+class Device:
+    """A browser that has logged in to ``account_id`` before (its signed device cookie)."""
+
+    account_id: int
+    id: str
 
 
 @dataclasses.dataclass(frozen=True)
 class Context:
-    """Who is asking, as far as the audit trail is concerned."""
+    """Who is asking: for the audit trail, and the known browser whose failures count apart."""
 
     ip: str | None = None
     user_agent: str | None = None
+    device: Device | None = None
 
 
 def audit(

@@ -7,15 +7,25 @@ wrong guesses are charged to the code and to the username's attempt counter.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from limits import parse_many
 
 from .. import signals
 from ..codes import format_code, normalize_code
 from ..errors import CodeExpired, InvalidCode, InvalidCredentials
-from ..store import Account, AccountStatus, FailureOutcome, Repository
+from ..store import Account, AccountStatus, Repository
 from ..usernames import normalize
-from .attempts import LOGIN_SCOPE, check_not_locked, count_failure, report_failure, verify_password
-from .base import Context, Deps, attempt_key, audit, find_account, require_strong_password
+from .attempts import (
+    LOGIN_SCOPE,
+    check_not_locked,
+    count_failure,
+    counter_key,
+    held_lock,
+    report_failure,
+    verify_password,
+)
+from .base import Context, Deps, audit, find_account, require_strong_password
 from .plusz import SignedIn, login_factors
 from .registration import PASSWORD_CODE_PURPOSES, issue_password_code, normalize_email
 
@@ -30,27 +40,29 @@ def use_password_code(
     """Set a new password with an activation or reset code; activates a pending account.
 
     A reset never skips the second factor: ``SignedIn.second_factor`` says
-    what the account must still prove.
+    what the account must still prove. Wrong codes count like wrong passwords:
+    against the browser's own counter when it holds the account's device
+    cookie, else against the username's.
 
     Raises :class:`InvalidCode` (also for an unknown user), :class:`CodeExpired`,
     :class:`WeakPassword` or :class:`TooManyAttempts`.
     """
     name = normalize(username)
-    key = attempt_key(CODE_SCOPE, name)
+    with deps.store.reading() as repo:
+        key = counter_key(CODE_SCOPE, name, _code_account(repo, name), ctx)
     check_not_locked(deps, key)
     require_strong_password(deps, new_password, username=name)
     canonical = normalize_code(code)
     new_hash = deps.hashing.hash(new_password)
     now = deps.clock()
-    failure: FailureOutcome | None = None
     expired = first = False
     second: tuple[str, ...] = ()
     with deps.store.transaction() as repo:
-        account = find_account(repo, name)
-        if account is not None and account.status == AccountStatus.DISABLED.value:
-            account = None
+        account = _code_account(repo, name)
+        key = counter_key(CODE_SCOPE, name, account, ctx)
+        failure = held_lock(repo, key, now)  # no code is judged once the lock holds
         used = None
-        if account is not None and canonical is not None:
+        if failure is None and account is not None and canonical is not None:
             hashes = deps.codes.candidates("password", canonical)
             used = repo.consume_code(
                 account_id=account.id,
@@ -64,13 +76,14 @@ def use_password_code(
                     account_id=account.id, purposes=PASSWORD_CODE_PURPOSES, hashes=hashes, now=now
                 )
                 repo.count_wrong_code(account_id=account.id, purposes=PASSWORD_CODE_PURPOSES)
-        if account is None or used is None:
-            failure = count_failure(deps, ctx, repo, key, account, event="code_failed")
-        else:
-            first = _set_password(repo, account, new_hash, ctx=ctx, now=now, via=used)
-            repo.clear_failures(key)
-            repo.clear_failures(attempt_key(LOGIN_SCOPE, name))
-            second = login_factors(deps, repo, account)
+        if failure is None:
+            if account is not None and used is not None:
+                first = _set_password(repo, account, new_hash, ctx=ctx, now=now, via=used)
+                repo.clear_failures(key)
+                repo.clear_failures(counter_key(LOGIN_SCOPE, name, account, ctx))
+                second = login_factors(deps, repo, account)
+            else:
+                failure = count_failure(deps, ctx, repo, key, account, event="code_failed")
     if failure is not None or account is None:
         raise report_failure(
             deps, failure, account, now=now, error=CodeExpired() if expired else InvalidCode()
@@ -81,10 +94,26 @@ def use_password_code(
     return SignedIn(account, second)
 
 
+def _code_account(repo: Repository, name: str) -> Account | None:
+    """The account a password code may be for: any but a disabled one."""
+    account = find_account(repo, name)
+    if account is not None and account.status == AccountStatus.DISABLED.value:
+        return None
+    return account
+
+
 def request_reset(deps: Deps, ctx: Context, *, username: str, email: str) -> None:
-    """Mail a reset code if ``username`` exists with ``email``; silent either way."""
+    """Mail a reset code if ``username`` exists with ``email``; silent either way.
+
+    Anyone can ask, so the account's mails are limited by
+    ``KAPU_RESET_MAIL_LIMIT``; a request over it does nothing, and the code
+    mailed last keeps working. The mail goes out before this returns: the web
+    layer runs all of it in the background, so that the time its answer takes
+    says nothing about the account.
+    """
     name = normalize(username)
     address = normalize_email(email)
+    now = deps.clock()
     with deps.store.transaction() as repo:
         account = find_account(repo, name)
         if (
@@ -92,12 +121,27 @@ def request_reset(deps: Deps, ctx: Context, *, username: str, email: str) -> Non
             or address is None
             or account.status == AccountStatus.DISABLED.value
             or account.email.lower() != address.lower()
+            or not _reset_mail_allowed(deps, repo, account, now)
         ):
             return
         code = issue_password_code(deps, repo, account, purpose="reset")
-        audit(repo, ctx, "reset_requested", account_id=account.id, at=deps.clock())
-    deps.notifier.deliver(account, "reset", later=True, code=format_code(code))
+        audit(repo, ctx, "reset_requested", account_id=account.id, at=now)
     deps.emit(signals.reset_requested, account=account)
+    deps.notifier.deliver(account, "reset", code=format_code(code))
+
+
+def _reset_mail_allowed(deps: Deps, repo: Repository, account: Account, now: datetime) -> bool:
+    """Whether another reset mail keeps within every window of ``KAPU_RESET_MAIL_LIMIT``.
+
+    The audit trail counts the mails: it is in the database, so every
+    instance sees the same count, and it outlives the codes it replaced.
+    """
+    windows = [
+        (limit.amount, timedelta(seconds=limit.get_expiry()))
+        for limit in parse_many(deps.config.reset_mail_limit)
+    ]
+    sent = repo.event_times(account.id, "reset_requested", after=now - max(w for _, w in windows))
+    return all(sum(at > now - window for at in sent) < amount for amount, window in windows)
 
 
 def change_password(
@@ -105,10 +149,13 @@ def change_password(
 ) -> Account:
     """Replace the password of a logged-in account; other sessions end.
 
+    A wrong current password counts like one at login: on the browser's own
+    counter when it holds the account's device cookie.
+
     Raises :class:`InvalidCredentials`, :class:`WeakPassword` or
     :class:`TooManyAttempts`.
     """
-    key = attempt_key(LOGIN_SCOPE, account.username)
+    key = counter_key(LOGIN_SCOPE, account.username, account, ctx)
     check_not_locked(deps, key)
     if not verify_password(deps, account.password_hash, current_password):
         now = deps.clock()

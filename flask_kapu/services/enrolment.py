@@ -1,26 +1,39 @@
 """Enrolling and removing second factors, and recovery codes.
 
-The first factor an account enrols comes with ten recovery codes. Every
-change is audited and mailed to the account. Whether the session may make
-the change (a login for the first factor, a fresh step-up for more) is the
-web layer's check.
+The first factor an account enrols comes with ten recovery codes and raises
+the session to Ügyfélkapu+, so a stolen password-level session must not be
+enough for it: :func:`authorise_first` wants the password typed again, or a
+login only minutes old. Every change is audited and mailed to the account,
+with the browser and address it came from. Whether the session may add a
+further factor (a fresh step-up) is the web layer's check.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 
 from .. import signals
-from ..errors import CodeExpired, InvalidCode, InvalidCredentials, InvalidInput, NotFound
+from ..errors import CodeExpired, InvalidCode, InvalidInput, NotFound, WrongPassword
 from ..store import Account, Factor, Repository
-from .attempts import LOGIN_SCOPE, check_not_locked, count_failure, report_failure, verify_password
+from .attempts import (
+    LOGIN_SCOPE,
+    check_not_locked,
+    count_failure,
+    counter_key,
+    report_failure,
+    verify_password,
+)
 from .base import Context, Deps, attempt_key, audit, find_account
 from .plusz import PLUSZ_SCOPE
 
 __all__ = [
     "Enrolled",
     "TotpEnrolment",
+    "add_confirmed",
     "announce",
+    "authorise_first",
+    "check_password",
     "clean_label",
     "confirm_email",
     "confirm_totp",
@@ -78,13 +91,79 @@ def finish(
     return deps.plusz.recovery.new_set(repo, account, now) if first else []
 
 
-def announce(deps: Deps, account: Account, factor: Factor) -> None:
-    deps.notifier.deliver(account, "factor_added", method=factor.method, label=factor.label)
+def announce(deps: Deps, ctx: Context, account: Account, factor: Factor) -> None:
+    """Mail the owner that a factor was added, and from which browser and address."""
+    deps.notifier.deliver(
+        account,
+        "factor_added",
+        method=factor.method,
+        label=factor.label,
+        browser=_browser(ctx),
+        ip=ctx.ip,
+    )
     deps.emit(signals.factor_added, account=account, method=factor.method)
 
 
-def confirm_email(deps: Deps, ctx: Context, account: Account, *, code: str) -> Enrolled:
+def _browser(ctx: Context) -> str | None:
+    """The caller's User-Agent for the owner's notice, as long as the audit trail keeps it."""
+    return (ctx.user_agent or "")[:255] or None
+
+
+def check_password(deps: Deps, ctx: Context, account: Account, password: str) -> None:
+    """The account's current password, typed to confirm a change.
+
+    A wrong one counts against the login attempts (:class:`WrongPassword`): the
+    browser's own counter when it holds the account's device cookie, so that
+    strangers locking the username do not stop the owner from securing it.
+    """
+    login_key = counter_key(LOGIN_SCOPE, account.username, account, ctx)
+    check_not_locked(deps, login_key)
+    if not verify_password(deps, account.password_hash, password):
+        now = deps.clock()
+        with deps.store.transaction() as repo:
+            failure = count_failure(
+                deps, ctx, repo, login_key, account, event="password_check_failed"
+            )
+        raise report_failure(deps, failure, account, now=now, error=WrongPassword())
+
+
+def authorise_first(
+    deps: Deps,
+    ctx: Context,
+    account: Account,
+    *,
+    password: str | None,
+    auth_time: datetime | None,
+) -> None:
+    """May this session add the account's first factor?
+
+    The password typed with the request, or a login (``auth_time``) younger
+    than ``KAPU_FRESH_LOGIN_MAX_AGE``: a replayed session cookie alone is not
+    enough. A further factor needs none of this (the web layer asks for a
+    fresh step-up instead); a typed password is checked whenever given.
+    """
+    with deps.store.reading() as repo:
+        first = not repo.enrolled_methods(account.id)
+    if password:
+        check_password(deps, ctx, account, password)
+        return
+    if not first:
+        return
+    if auth_time is None or deps.clock() - auth_time > deps.config.fresh_login_max_age:
+        raise InvalidInput(errors={"password": ["required"]})
+
+
+def confirm_email(
+    deps: Deps,
+    ctx: Context,
+    account: Account,
+    *,
+    code: str,
+    password: str | None = None,
+    auth_time: datetime | None = None,
+) -> Enrolled:
     """Enrol the account's address as a factor with the code mailed to it."""
+    authorise_first(deps, ctx, account, password=password, auth_time=auth_time)
     factor_logic = deps.plusz.email_enrolment
     key = attempt_key(PLUSZ_SCOPE, account.username)
     check_not_locked(deps, key)
@@ -116,7 +195,34 @@ def confirm_email(deps: Deps, ctx: Context, account: Account, *, code: str) -> E
         raise report_failure(
             deps, failure, account, now=now, error=CodeExpired() if expired else InvalidCode()
         )
-    announce(deps, account, factor)
+    announce(deps, ctx, account, factor)
+    return Enrolled(factor, codes)
+
+
+def add_confirmed(
+    deps: Deps,
+    ctx: Context,
+    account: Account,
+    *,
+    method: str,
+    label: str | None,
+    password: str | None = None,
+    auth_time: datetime | None = None,
+) -> Enrolled:
+    """Store a host's own method (``kapu.add_factor``) once the host has confirmed possession.
+
+    The same rules as the built-in methods: :func:`authorise_first`, recovery
+    codes with the first factor, the audit row and the owner's notice.
+    """
+    name = clean_label(label, method)
+    authorise_first(deps, ctx, account, password=password, auth_time=auth_time)
+    now = deps.clock()
+    with deps.store.transaction() as repo:
+        factor = repo.add_factor(
+            Factor(account_id=account.id, method=method, label=name, sign_count=0, created_at=now)
+        )
+        codes = finish(deps, ctx, repo, account, factor)
+    announce(deps, ctx, account, factor)
     return Enrolled(factor, codes)
 
 
@@ -167,15 +273,7 @@ def confirm_totp(
 ) -> Enrolled:
     """Confirm the pending authenticator with the current password and a current code."""
     name = clean_label(label, "") if label else None
-    login_key = attempt_key(LOGIN_SCOPE, account.username)
-    check_not_locked(deps, login_key)
-    if not verify_password(deps, account.password_hash, password):
-        now = deps.clock()
-        with deps.store.transaction() as repo:
-            failure = count_failure(
-                deps, ctx, repo, login_key, account, event="password_check_failed"
-            )
-        raise report_failure(deps, failure, account, now=now, error=InvalidCredentials())
+    check_password(deps, ctx, account, password)
     key = attempt_key(PLUSZ_SCOPE, account.username)
     check_not_locked(deps, key)
     totp = deps.plusz.totp
@@ -186,7 +284,7 @@ def confirm_totp(
         ok = (
             factor is not None
             and canonical is not None
-            and totp.check(repo, account, factor, canonical, now)
+            and totp.check(repo, factor, canonical, now)
         )
         if ok and factor is not None:
             if name:
@@ -197,7 +295,7 @@ def confirm_totp(
             failure = count_failure(deps, ctx, repo, key, account, event="plusz_failed")
     if not ok or factor is None:
         raise report_failure(deps, failure, account, now=now, error=InvalidCode())
-    announce(deps, account, factor)
+    announce(deps, ctx, account, factor)
     return Enrolled(factor, codes)
 
 
@@ -260,7 +358,7 @@ def regenerate_recovery_codes(deps: Deps, ctx: Context, account: Account) -> lis
     with deps.store.transaction() as repo:
         codes = deps.plusz.recovery.new_set(repo, account, now)
         audit(repo, ctx, "recovery_codes_renewed", account_id=account.id, at=now)
-    deps.notifier.deliver(account, "recovery_codes_renewed")
+    deps.notifier.deliver(account, "recovery_codes_renewed", browser=_browser(ctx), ip=ctx.ip)
     return codes
 
 

@@ -12,8 +12,16 @@ from .. import signals
 from ..errors import InvalidCredentials
 from ..store import FailureOutcome
 from ..usernames import normalize
-from .attempts import LOGIN_SCOPE, count_failure, locked, report_failure, verify_password
-from .base import Context, Deps, attempt_key, audit, find_account
+from .attempts import (
+    LOGIN_SCOPE,
+    count_failure,
+    counter_key,
+    held_lock,
+    locked,
+    report_failure,
+    verify_password,
+)
+from .base import Context, Deps, audit, find_account
 from .plusz import SignedIn, login_factors
 
 __all__ = ["login", "logout"]
@@ -22,13 +30,16 @@ __all__ = ["login", "logout"]
 def login(deps: Deps, ctx: Context, *, username: str, password: str) -> SignedIn:
     """The account whose exact username and password these are, and what it must prove next.
 
+    A caller with the account's device cookie is judged by that browser's own
+    counter, any other by the username's (see :func:`counter_key`).
+
     Raises :class:`InvalidCredentials` or :class:`TooManyAttempts`.
     """
     name = normalize(username)
-    key = attempt_key(LOGIN_SCOPE, name)
-    with deps.store.reading() as repo:  # one read for the lock and the account
+    with deps.store.reading() as repo:  # one read for the account and its lock
+        account = find_account(repo, name)
+        key = counter_key(LOGIN_SCOPE, name, account, ctx)
         until = repo.locked_until(key, deps.clock())
-        account = find_account(repo, name) if until is None else None
     if until is not None:
         raise locked(until, deps.clock())
     stored = account.password_hash if account is not None and account.is_active else None
@@ -44,8 +55,7 @@ def login(deps: Deps, ctx: Context, *, username: str, password: str) -> SignedIn
                 deps, ctx, repo, key, account, event="login_failed"
             )
         else:
-            until = repo.locked_until(key, now)
-            outcome = FailureOutcome(False, 0, until) if until is not None else None
+            outcome = held_lock(repo, key, now)
             if outcome is None:
                 repo.clear_failures(key)
                 if rehashed is not None:

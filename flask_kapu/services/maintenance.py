@@ -35,7 +35,7 @@ def unlock(deps: Deps, ctx: Context, *, username: str) -> bool:
         if account is None:
             return False
         for scope in (LOGIN_SCOPE, CODE_SCOPE, PLUSZ_SCOPE):
-            repo.clear_failures(attempt_key(scope, name))
+            repo.clear_failures(attempt_key(scope, name), devices=True)
         audit(repo, ctx, "unlocked", account_id=account.id, at=deps.clock())
     return True
 

@@ -3,7 +3,10 @@
 A challenge is kept in the session and, as a keyed hash, in the store; the
 store's conditional UPDATE makes it single use even if an old session cookie
 is replayed. Failures count against the username's ``plusz`` counter; a
-signature counter that went backwards is refused and audited.
+signature counter that went backwards is refused and audited. A first
+passkey needs what any first factor needs (:func:`.enrolment.authorise_first`),
+both for its options, so that no authenticator makes a credential in vain,
+and for the registration itself.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from datetime import datetime
 
 from .. import signals
 from ..errors import WebauthnFailed
@@ -19,7 +23,7 @@ from ..factors import webauthn as wa
 from ..store import Account, Factor, FailureOutcome
 from .attempts import check_not_locked, count_failure, report_failure
 from .base import Context, Deps, attempt_key, audit
-from .enrolment import Enrolled, announce, clean_label, finish
+from .enrolment import Enrolled, announce, authorise_first, clean_label, finish
 from .plusz import PLUSZ_SCOPE
 
 __all__ = ["REGISTER", "SIGN_IN", "begin", "finish_authentication", "finish_registration"]
@@ -87,9 +91,12 @@ def finish_registration(
     credential: object,
     challenge: bytes | None,
     label: str | None,
+    password: str | None = None,
+    auth_time: datetime | None = None,
 ) -> Enrolled:
     """Verify a new passkey and store it; raises :class:`WebauthnFailed`."""
     name = clean_label(label, "Passkey")
+    authorise_first(deps, ctx, account, password=password, auth_time=auth_time)
     if not _use_challenge(deps, account, REGISTER, challenge) or challenge is None:
         raise WebauthnFailed("no live passkey challenge; start again")
     try:
@@ -114,7 +121,7 @@ def finish_registration(
             )
         )
         codes = finish(deps, ctx, repo, account, factor)
-    announce(deps, account, factor)
+    announce(deps, ctx, account, factor)
     return Enrolled(factor, codes)
 
 

@@ -15,8 +15,8 @@ import math
 from .. import signals
 from ..errors import CodeExpired, EnrollmentRequired, InvalidCode, MailNotSent, TooManyAttempts
 from ..factors.email_code import IssuedEmailCode
-from ..store import Account, FailureOutcome, Repository
-from .attempts import count_failure, report_failure
+from ..store import Account, Repository
+from .attempts import count_failure, held_lock, report_failure
 from .base import Context, Deps, attempt_key, audit
 
 __all__ = [
@@ -119,13 +119,10 @@ def verify_code(
     key = attempt_key(PLUSZ_SCOPE, account.username)
     canonical = factor.normalize(code)
     now = deps.clock()
-    failure: FailureOutcome | None = None
     expired = False
     with deps.store.transaction() as repo:  # the lock, the code and the outcome: one transaction
-        until = repo.locked_until(key, now)
-        if until is not None:
-            failure = FailureOutcome(False, 0, until)
-        else:
+        failure = held_lock(repo, key, now)  # taken first: no code is judged once the lock holds
+        if failure is None:
             if method != "recovery" and method not in repo.enrolled_methods(account.id):
                 raise EnrollmentRequired(enroll_methods=[method])
             if canonical is not None and factor.verify(repo, account, canonical, now):

@@ -11,7 +11,6 @@ from .models import (
     Meta,
     OneTimeCode,
     RecoveryCode,
-    UsedTotpStep,
 )
 from .repository import FailureOutcome, PurgeResult, Repository
 
@@ -29,5 +28,4 @@ __all__ = [
     "RecoveryCode",
     "Repository",
     "Store",
-    "UsedTotpStep",
 ]

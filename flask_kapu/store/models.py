@@ -35,7 +35,6 @@ __all__ = [
     "Meta",
     "OneTimeCode",
     "RecoveryCode",
-    "UsedTotpStep",
 ]
 
 
@@ -183,18 +182,6 @@ class Factor(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The newest TOTP time step accepted; older or equal steps are refused (RFC 6238 §5.2).
     last_step: Mapped[int | None] = mapped_column(BigInteger)
-
-
-class UsedTotpStep(Base):
-    """A TOTP time step an account has used: the primary key makes reuse impossible."""
-
-    __tablename__ = "kapu_used_totp_step"
-
-    account_id: Mapped[int] = mapped_column(
-        ForeignKey("kapu_account.id", ondelete="CASCADE"), primary_key=True
-    )
-    step: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    used_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class RecoveryCode(Base):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -26,14 +26,15 @@ from .models import (
     AttemptCounter,
     AuditEvent,
     Factor,
+    Meta,
     OneTimeCode,
     RecoveryCode,
-    UsedTotpStep,
 )
 
 __all__ = ["MAX_ID", "FailureOutcome", "PurgeResult", "Repository"]
 
 MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on every supported database
+_EVENT_LOCKS = 0x6B617075  # "kapu": the advisory-lock namespace of ``event_times``
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +57,7 @@ class PurgeResult:
     codes: int
     accounts: int
     counters: int
-    stale: int = 0  # used TOTP steps past replay range, never-confirmed factors
+    stale: int = 0  # factors never confirmed
 
 
 class Repository:
@@ -311,14 +312,21 @@ class Repository:
             .execution_options(synchronize_session=False)
         )
 
-    def use_totp_step(self, account_id: int, step: int, now: datetime) -> bool:
-        """Claim a TOTP time step for the account; ``False`` if it was used already."""
-        try:
-            with self.session.begin_nested():
-                self.session.add(UsedTotpStep(account_id=account_id, step=step, used_at=now))
-        except IntegrityError:
-            return False
-        return True
+    def advance_totp_step(self, factor_id: int, step: int) -> bool:
+        """Accept TOTP time ``step`` for the authenticator if it is newer than every step
+        accepted before (RFC 6238 §5.2); ``False`` for a replayed or older one."""
+        return (
+            self._changed(
+                update(Factor)
+                .where(
+                    Factor.id == factor_id,
+                    Factor.last_step.is_(None) | (Factor.last_step < step),
+                )
+                .values(last_step=step)
+                .execution_options(synchronize_session=False)
+            )
+            == 1
+        )
 
     # Recovery codes -------------------------------------------------------------
 
@@ -361,6 +369,24 @@ class Repository:
         )
         return until if until is not None and until > now else None
 
+    def hold_counter(self, key: str, now: datetime) -> datetime | None:
+        """Take ``key``'s counter row (made if missing) until commit; its lock, if one holds.
+
+        One upsert both reads the lock and locks the row, so concurrent checks
+        of one key queue here: a secret judged after it cannot race a lock.
+        """
+        counter = AttemptCounter
+        statement = (
+            self._insert()(counter)
+            .values(key=key, failures=0, lockouts=0, locked_until=None, updated_at=now)
+            .on_conflict_do_update(
+                index_elements=[counter.key], set_={"failures": counter.failures}
+            )
+            .returning(counter.locked_until)
+        )
+        until = self.session.execute(statement).scalar_one()
+        return until if until is not None and until > now else None
+
     def record_failure(
         self,
         key: str,
@@ -376,12 +402,10 @@ class Repository:
         a lock holds is not counted. The row stays locked until commit, so
         concurrent failures are counted one after the other.
         """
-        dialect = self.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         counter = AttemptCounter
         not_locked = counter.locked_until.is_(None) | (counter.locked_until <= now)
         statement = (
-            insert(counter)
+            self._insert()(counter)
             .values(key=key, failures=1, lockouts=0, locked_until=None, updated_at=now)
             .on_conflict_do_update(
                 index_elements=[counter.key],
@@ -405,8 +429,17 @@ class Repository:
         )
         return FailureOutcome(True, failures, until)
 
-    def clear_failures(self, key: str) -> None:
-        self.session.execute(delete(AttemptCounter).where(AttemptCounter.key == key))
+    def clear_failures(self, key: str, *, devices: bool = False) -> None:
+        """Forget ``key``'s failures and lock; with ``devices``, its known browsers' too."""
+        match = AttemptCounter.key == key
+        if devices:
+            match = match | AttemptCounter.key.startswith(f"{key}:", autoescape=True)
+        self.session.execute(delete(AttemptCounter).where(match))
+
+    def _insert(self) -> Callable[..., Any]:
+        """The dialect's INSERT, which knows ``ON CONFLICT`` (SQLite and PostgreSQL)."""
+        dialect = self.session.get_bind().dialect.name
+        return pg_insert if dialect == "postgresql" else sqlite_insert
 
     # Audit ----------------------------------------------------------------------
 
@@ -431,6 +464,26 @@ class Repository:
             )
         )
 
+    def event_times(self, account_id: int, event: str, *, after: datetime) -> list[datetime]:
+        """When the account's ``event`` happened since ``after`` (per-account mail limits).
+
+        On PostgreSQL a transaction-scoped advisory lock on the account comes
+        first, so that a concurrent transaction deciding on the same account
+        waits for this one to commit; unlike a row lock it cannot deadlock with
+        one that uses a code. SQLite's write transactions run one at a time anyway.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(select(func.pg_advisory_xact_lock(_EVENT_LOCKS, account_id)))
+        return list(
+            self.session.scalars(
+                select(AuditEvent.at).where(
+                    AuditEvent.account_id == account_id,
+                    AuditEvent.event == event,
+                    AuditEvent.at > after,
+                )
+            )
+        )
+
     def recent_events(self, account_id: int, limit: int = 20) -> list[AuditEvent]:
         return list(
             self.session.scalars(
@@ -441,13 +494,32 @@ class Repository:
             )
         )
 
+    # Facts about the installation ---------------------------------------------------
+
+    def meta(self, names: Collection[str]) -> dict[str, str]:
+        """The stored values of ``names``; absent names are left out."""
+        rows = self.session.execute(select(Meta.name, Meta.value).where(Meta.name.in_(names)))
+        return {name: value for name, value in rows}
+
+    def set_meta(self, name: str, value: str, *, replace: bool = True) -> None:
+        """Store ``value`` under ``name``; ``replace=False`` keeps a value already there."""
+        dialect = self.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(Meta).values(name=name, value=value)
+        if replace:
+            self.session.execute(
+                statement.on_conflict_do_update(index_elements=[Meta.name], set_={"value": value})
+            )
+        else:
+            self.session.execute(statement.on_conflict_do_nothing(index_elements=[Meta.name]))
+
     # Housekeeping ---------------------------------------------------------------
 
     def purge(
         self, *, now: datetime, pending_before: datetime, counters_before: datetime
     ) -> PurgeResult:
-        """Remove expired or used codes, stale counters, never-activated accounts,
-        TOTP steps too old to be replayed and factors never confirmed within a day."""
+        """Remove expired or used codes, stale counters, never-activated accounts
+        and factors never confirmed within a day."""
         codes = self._changed(
             delete(OneTimeCode).where(
                 (OneTimeCode.expires_at <= now) | OneTimeCode.used_at.is_not(None)
@@ -466,8 +538,6 @@ class Repository:
             )
         )
         stale = self._changed(
-            delete(UsedTotpStep).where(UsedTotpStep.used_at < now - timedelta(minutes=10))
-        ) + self._changed(
             delete(Factor).where(
                 Factor.confirmed_at.is_(None), Factor.created_at < now - timedelta(days=1)
             )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 
 from ..config import KapuConfig
+from ..errors import FilesNotAccepted
 from . import api_plusz, html_plusz, html_security, openapi
 from .api import api
 from .html import error_page, html
@@ -19,6 +20,18 @@ __all__ = [
     "openapi",
     "register_views",
 ]
+
+
+def _refuse_files() -> None:
+    """No form or endpoint of flask_kapu takes a file; refuse an upload before a form reads
+    it, where a file would stand in for a text field."""
+    if request.files:
+        raise FilesNotAccepted()
+
+
+# After each blueprint's own checks: the body limit first (and the API's CSRF token).
+html.before_request(_refuse_files)
+api.before_request(_refuse_files)
 
 
 def register_views(app: Flask, config: KapuConfig) -> None:

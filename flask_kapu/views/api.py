@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -34,6 +35,8 @@ from .common import (
     limit_body,
     rate_limit,
     register_here,
+    remember_device,
+    secret_context,
     security_headers,
     too_long,
     unavailable,
@@ -247,12 +250,12 @@ def use_code() -> Response:
     rate_limit("secrets", "code")
     result = services.use_password_code(
         get_state().deps,
-        request_context(),
+        secret_context(),
         username=values["username"],
         code=values["code"],
         new_password=values["new_password"],
     )
-    return signed_in(result)
+    return remember_device(signed_in(result), result.account)
 
 
 @api.post("/login")
@@ -261,11 +264,11 @@ def login() -> Response:
     rate_limit("secrets", "login")
     result = services.login(
         get_state().deps,
-        request_context(),
+        secret_context(),
         username=values["username"],
         password=values["password"],
     )
-    return signed_in(result)
+    return remember_device(signed_in(result), result.account)
 
 
 @api.post("/logout")
@@ -278,8 +281,15 @@ def logout() -> tuple[str, int]:
 def forgot() -> tuple[Response, int]:
     values = fields(read_json(), "username", "email")
     rate_limit("mail", "forgot")
-    services.request_reset(
-        get_state().deps, request_context(), username=values["username"], email=values["email"]
+    state = get_state()
+    state.notifier.run_later(
+        partial(
+            services.request_reset,
+            state.deps,
+            request_context(),
+            username=values["username"],
+            email=values["email"],
+        )
     )
     return jsonify({}), 202
 
@@ -292,7 +302,7 @@ def change_password() -> Response:
     rate_limit("secrets", "password-change")
     account = services.change_password(
         get_state().deps,
-        request_context(),
+        secret_context(),
         account=current_user._get_current_object(),
         current_password=values["current_password"],
         new_password=values["new_password"],

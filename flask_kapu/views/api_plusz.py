@@ -15,7 +15,7 @@ from ..errors import InvalidInput, LoginRequired, NotFound
 from ..state import get_state, request_context
 from ..store import Account, Factor
 from .api import api, fields, read_json, session_body
-from .common import rate_limit, relying, require_offered
+from .common import login_time, rate_limit, relying, require_offered, secret_context
 
 __all__ = ["factor_json"]
 
@@ -183,11 +183,16 @@ def enrolled(account: Account, result: services.enrolment.Enrolled) -> tuple[Res
 def factor_email_confirm() -> tuple[Response, int]:
     require_offered("email")
     account = logged_in()
-    values = fields(read_json(), "code")
+    values = fields(read_json(), "code", optional=("password",))
     may_change_factors(account)
     rate_limit("secrets", "factor-confirm")
     result = services.enrolment.confirm_email(
-        get_state().deps, request_context(), account, code=values["code"]
+        get_state().deps,
+        secret_context(),
+        account,
+        code=values["code"],
+        password=values.get("password"),
+        auth_time=login_time(),
     )
     return enrolled(account, result)
 
@@ -215,7 +220,7 @@ def factor_totp_confirm() -> tuple[Response, int]:
     rate_limit("secrets", "factor-confirm")
     result = services.enrolment.confirm_totp(
         get_state().deps,
-        request_context(),
+        secret_context(),
         account,
         password=values["password"],
         code=values["code"],
@@ -227,7 +232,13 @@ def factor_totp_confirm() -> tuple[Response, int]:
 def factor_webauthn_options() -> Response:
     require_offered("webauthn")
     account = logged_in()
+    password = fields(read_json(), optional=("password",)).get("password")
     may_change_factors(account)
+    if password:
+        rate_limit("secrets", "factor-confirm")
+    services.enrolment.authorise_first(
+        get_state().deps, secret_context(), account, password=password, auth_time=login_time()
+    )
     options, challenge = services.passkeys.begin(
         get_state().deps, account, relying(), purpose=services.passkeys.REGISTER
     )
@@ -241,17 +252,19 @@ def factor_webauthn() -> tuple[Response, int]:
     account = logged_in()
     data = read_json()
     credential = _credential(data)
-    label = fields(data, optional=("label",)).get("label")
+    values = fields(data, optional=("label", "password"))
     may_change_factors(account)
     rate_limit("secrets", "factor-confirm")
     result = services.passkeys.finish_registration(
         get_state().deps,
-        request_context(),
+        secret_context(),
         account,
         relying(),
         credential=credential,
         challenge=kapu_session.take_challenge(services.passkeys.REGISTER),
-        label=label,
+        label=values.get("label"),
+        password=values.get("password"),
+        auth_time=login_time(),
     )
     return enrolled(account, result)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from flask import current_app, g, request, url_for
@@ -10,12 +12,13 @@ from flask_babel import get_locale
 from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
-from .. import services
+from .. import devices, services
 from .. import session as kapu_session
 from ..errors import EidNotRecognised, InvalidInput, NotFound, ServiceUnavailable
 from ..factors.webauthn import Relying
 from ..identity import normalize_document_id, normalize_registration_code
 from ..state import get_state, request_context
+from ..store import Account
 
 __all__ = [
     "MAX_BODY",
@@ -24,10 +27,13 @@ __all__ = [
     "home_url",
     "language",
     "limit_body",
+    "login_time",
     "rate_limit",
     "register_here",
     "relying",
+    "remember_device",
     "require_offered",
+    "secret_context",
     "security_headers",
     "too_long",
     "unavailable",
@@ -58,6 +64,27 @@ def rate_limit(kind: str, scope: str) -> None:
     state = get_state()
     limit = getattr(state.config, f"ratelimit_{kind}")
     state.limiter.hit_ip(limit, scope)
+
+
+def secret_context() -> services.Context:
+    """The request's context for a typed password or code: with the browser's device cookie,
+    so that its failures count apart from strangers'."""
+    state = get_state()
+    device = devices.presented(max_age=state.config.device_cookie_max_age, now=state.deps.clock())
+    return dataclasses.replace(request_context(), device=device)
+
+
+def remember_device(response: Response, account: Account) -> Response:
+    """Mark this browser as one that has logged in to ``account`` (the device cookie)."""
+    state = get_state()
+    devices.remember(
+        response,
+        account,
+        max_age=state.config.device_cookie_max_age,
+        path=state.config.url_prefix,
+        now=state.deps.clock(),
+    )
+    return response
 
 
 def too_long(values: dict[str, Any], limit: int = MAX_FIELD) -> None:
@@ -128,6 +155,12 @@ def require_offered(method: str) -> None:
     """Enrolling a method the app does not offer (``KAPU_SECOND_FACTORS``) is not found."""
     if method not in get_state().config.second_factors:
         raise NotFound()
+
+
+def login_time() -> datetime | None:
+    """When this session's login happened: a first factor wants it recent, or the password."""
+    proof = kapu_session.current_proof()
+    return proof.auth_time if proof is not None else None
 
 
 def relying() -> Relying:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,8 @@ from .common import (
     limit_body,
     rate_limit,
     register_here,
+    remember_device,
+    secret_context,
     security_headers,
     unavailable,
 )
@@ -115,7 +118,7 @@ def show_errors(form: FlaskForm, error: KapuHTTPError) -> str:
                     for c in codes
                 ),
             ]
-    return problem_detail(error.problem)
+    return problem_detail(error.detail_key or error.problem)
 
 
 def handle(
@@ -163,11 +166,11 @@ def login() -> Response | Page:
         rate_limit("secrets", "login")
         result = services.login(
             get_state().deps,
-            request_context(),
+            secret_context(),
             username=form.username.data,
             password=form.password.data,
         )
-        return signed_in(result)
+        return remember_device(signed_in(result), result.account)
 
     return handle(form, "kapu/login.html", action)
 
@@ -242,12 +245,12 @@ def _code_page(template: str) -> Response | Page:
         rate_limit("secrets", "code")
         result = services.use_password_code(
             get_state().deps,
-            request_context(),
+            secret_context(),
             username=form.username.data,
             code=form.code.data,
             new_password=form.new_password.data,
         )
-        return signed_in(result)
+        return remember_device(signed_in(result), result.account)
 
     return handle(form, template, action)
 
@@ -268,8 +271,15 @@ def password_forgot() -> Response | Page:
 
     def action() -> Page:
         rate_limit("mail", "forgot")
-        services.request_reset(
-            get_state().deps, request_context(), username=form.username.data, email=form.email.data
+        state = get_state()
+        state.notifier.run_later(
+            partial(
+                services.request_reset,
+                state.deps,
+                request_context(),
+                username=form.username.data,
+                email=form.email.data,
+            )
         )
         return page("kapu/forgot_sent.html", 202)
 

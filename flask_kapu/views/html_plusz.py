@@ -61,11 +61,17 @@ def _here() -> str:
     return url_for("kapu.plusz", next=safe_next(request.args.get("next"), "") or None)
 
 
+def _to_login(next_url: str | None = None) -> Response:
+    """To the login page, saying why when the login waited too long for its second factor."""
+    timed_out = 1 if kapu_session.pending_expired() else None
+    return redirect(url_for("kapu.login", next=next_url, timed_out=timed_out))
+
+
 @html.get("/plusz")
 def plusz() -> Response | Page:
     found = acting_account()
     if found is None:
-        return redirect(url_for("kapu.login", next=request.args.get("next")))
+        return _to_login(request.args.get("next"))
     return _plusz_page(*found)
 
 
@@ -73,7 +79,7 @@ def plusz() -> Response | Page:
 def plusz_email_send() -> Response | Page:
     found = acting_account()
     if found is None:
-        return redirect(url_for("kapu.login"))
+        return _to_login()
     account, pending = found
     if not ActionForm().validate_on_submit():
         return _plusz_page(account, pending, 400, message=problem_detail("csrf_failed"))
@@ -90,7 +96,7 @@ def plusz_email_send() -> Response | Page:
 def plusz_verify(method: str) -> Response | Page:
     found = acting_account()
     if found is None:
-        return redirect(url_for("kapu.login"))
+        return _to_login()
     account, pending = found
     if method not in _CODE_METHODS:
         return _plusz_page(account, pending, 404, message=problem_detail("not_found"))

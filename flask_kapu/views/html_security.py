@@ -1,8 +1,10 @@
 """The security page ``/security``: factors, recovery codes, password, recent activity.
 
 It stays open to any logged-in account, even one that must enrol after the
-sunset date, since enrolling happens here. Adding a further factor or
-removing one needs a fresh step-up, which sends the user through ``/plusz``.
+sunset date, since enrolling happens here. A first factor asks for the
+current password (unless the login is a few minutes old); adding a further
+factor or removing one needs a fresh step-up, which sends the user through
+``/plusz``. Every GET only shows; starting an enrolment is a POST.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from .. import services
 from .. import session as kapu_session
 from ..auth import enrolled_methods, refusal
 from ..errors import KapuHTTPError
-from ..forms import ActionForm, ChangePasswordForm, CodeEntryForm, TotpEnrolForm
+from ..forms import ActionForm, ChangePasswordForm, EmailEnrolForm, TotpEnrolForm
 from ..i18n import problem_detail
 from ..responses import safe_next
 from ..state import get_state, request_context
 from ..store import Account
-from .common import rate_limit, require_offered
+from .common import login_time, rate_limit, require_offered, secret_context
 from .html import Page, html, page, refused, show_errors
 
 __all__: list[str] = []
@@ -57,6 +59,7 @@ def _security_page(account: Account, status: int = 200, **context: Any) -> Page:
         events=events,
         factors=factors,
         recovery_left=recovery_left,
+        first_factor=not factors,
         offered=state.config.second_factors,
         action_form=ActionForm(formdata=None),
         csrf=generate_csrf(),
@@ -104,7 +107,7 @@ def change_password() -> Response | Page:
         rate_limit("secrets", "password-change")
         changed = services.change_password(
             get_state().deps,
-            request_context(),
+            secret_context(),
             account=account,
             current_password=form.current_password.data,
             new_password=form.new_password.data,
@@ -124,7 +127,7 @@ def enrol_email() -> Response | Page:
     if account is None:
         return answer or _to_login()
     state = get_state()
-    form = CodeEntryForm()
+    form = EmailEnrolForm()
     if request.method == "POST" and "code" not in request.form:
         if not ActionForm().validate_on_submit():
             return _security_page(account, 400, message=problem_detail("csrf_failed"))
@@ -136,26 +139,42 @@ def enrol_email() -> Response | Page:
         return redirect(url_for("kapu.enrol_email", next=_next()))
     if request.method == "POST" and not form.validate_on_submit():
         status, message = refused(form)
-        return page(
-            "kapu/enrol_email.html", status, form=form, hint=_hint(account), message=message
-        )
+        return _email_page(account, form, status, message=message)
     if request.method == "POST":
         try:
             rate_limit("secrets", "factor-confirm")
             result = services.enrolment.confirm_email(
-                state.deps, request_context(), account, code=form.code.data
+                state.deps,
+                secret_context(),
+                account,
+                code=form.code.data,
+                password=form.password.data or None,
+                auth_time=login_time(),
             )
         except KapuHTTPError as error:
-            return page(
-                "kapu/enrol_email.html",
-                error.status,
-                error.headers(),
-                form=form,
-                hint=_hint(account),
-                message=problem_detail(error.problem),
-            )
+            message = show_errors(form, error)
+            return _email_page(account, form, error.status, error.headers(), message=message)
         return _done(account, "email", result.recovery_codes)
-    return page("kapu/enrol_email.html", form=form, hint=_hint(account))
+    return _email_page(account, form)
+
+
+def _email_page(
+    account: Account,
+    form: EmailEnrolForm,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> Page:
+    """The code form; with a password field when this is the account's first factor."""
+    return page(
+        "kapu/enrol_email.html",
+        status,
+        headers,
+        form=form,
+        hint=_hint(account),
+        first_factor=not enrolled_methods(account),
+        **context,
+    )
 
 
 def _hint(account: Account) -> str | None:
@@ -165,9 +184,23 @@ def _hint(account: Account) -> str | None:
     return live.session_hint if live else None
 
 
+@html.post("/security/totp/start")
+def start_totp() -> Response | Page:
+    """Make a new authenticator key (replacing one never confirmed), then show it."""
+    require_offered("totp")
+    account, answer = _enrolling()
+    if account is None:
+        return answer or _to_login()
+    if not ActionForm().validate_on_submit():
+        return _security_page(account, 400, message=problem_detail("csrf_failed"))
+    services.enrolment.start_totp(get_state().deps, request_context(), account)
+    return redirect(url_for("kapu.enrol_totp", next=_next()))
+
+
 @html.route("/security/totp", methods=["GET", "POST"])
 def enrol_totp() -> Response | Page:
-    """Show a new key as a QR code and typed out; confirm with the password and a code."""
+    """Show the pending key as a QR code and typed out (or the start button); confirm it
+    with the password and a code."""
     require_offered("totp")
     account, answer = _enrolling()
     if account is None:
@@ -179,7 +212,7 @@ def enrol_totp() -> Response | Page:
             rate_limit("secrets", "factor-confirm")
             result = services.enrolment.confirm_totp(
                 state.deps,
-                request_context(),
+                secret_context(),
                 account,
                 password=form.password.data,
                 code=form.code.data,
@@ -202,21 +235,29 @@ def _totp_page(
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> Page:
-    """A GET starts a new key; a failed confirmation shows the same key again."""
-    deps = get_state().deps
-    started = services.enrolment.pending_totp(deps, account) if request.method == "POST" else None
-    if started is None:
-        started = services.enrolment.start_totp(deps, request_context(), account)
+    """The key awaiting confirmation, shown again after a mistake; without one, the
+    button that starts an enrolment."""
+    pending = services.enrolment.pending_totp(get_state().deps, account)
+    if pending is None:
+        return page(
+            "kapu/enrol_totp.html",
+            status,
+            headers,
+            form=form,
+            start_form=ActionForm(formdata=None),
+            next=_next(),
+            **context,
+        )
     return page(
         "kapu/enrol_totp.html",
         status,
         headers,
         form=form,
-        secret=started.secret,
+        secret=pending.secret,
         grouped_secret=" ".join(
-            started.secret[i : i + 4] for i in range(0, len(started.secret), 4)
+            pending.secret[i : i + 4] for i in range(0, len(pending.secret), 4)
         ),
-        qr_svg=started.qr_svg,
+        qr_svg=pending.qr_svg,
         **context,
     )
 

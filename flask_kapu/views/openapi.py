@@ -75,7 +75,15 @@ def _session_answer(status: int = 200) -> tuple[int, dict[str, Any]]:
 def document(prefix: str) -> dict[str, Any]:
     """The OpenAPI document for an API mounted at ``prefix`` (e.g. ``/kapu/api``)."""
     code_body = _body(["code"], {"code": _STR})
-    credential_body = _body(["credential"], {"credential": {"type": "object"}, "label": _STR})
+    # The current password: a first factor needs it unless the login is a few minutes old.
+    password = {
+        "type": "string",
+        "description": "The current password (see KAPU_FRESH_LOGIN_MAX_AGE)",
+    }
+    credential_body = _body(
+        ["credential"],
+        {"credential": {"type": "object"}, "label": _STR, "password": password},
+    )
     empty = (204, {"description": "Done"})
     sent = (202, _json(_ref("CodeSent"), "A code was mailed"))
     enrolled = (201, _json(_ref("Enrolled"), "The factor is enrolled"))
@@ -246,7 +254,7 @@ def document(prefix: str) -> dict[str, Any]:
             "post": _operation(
                 "Enrol the e-mail factor",
                 enrolled,
-                body=code_body,
+                body=_body(["code"], {"code": _STR, "password": password}),
                 errors=(401, 403),
                 tag="factors",
             )
@@ -270,7 +278,11 @@ def document(prefix: str) -> dict[str, Any]:
         },
         "/factors/webauthn/options": {
             "post": _operation(
-                "Passkey creation options", options, errors=(401, 403), tag="factors"
+                "Passkey creation options",
+                options,
+                body={**_body([], {"password": password}), "required": False},
+                errors=(401, 403),
+                tag="factors",
             )
         },
         "/factors/webauthn": {

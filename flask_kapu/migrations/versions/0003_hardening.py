@@ -1,4 +1,4 @@
-"""last accepted TOTP step per authenticator, key fingerprints
+"""last accepted TOTP step per authenticator (replaces the used-step rows), key fingerprints
 
 Revision ID: 0003
 Revises: 0002
@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+import flask_kapu.store.models
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -18,6 +20,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("kapu_factor", schema=None) as batch_op:
         batch_op.add_column(sa.Column("last_step", sa.BigInteger(), nullable=True))
+    op.drop_table("kapu_used_totp_step")
 
     op.create_table(
         "kapu_meta",
@@ -29,5 +32,18 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("kapu_meta")
+    op.create_table(
+        "kapu_used_totp_step",
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("step", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("used_at", flask_kapu.store.models.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["kapu_account.id"],
+            name=op.f("fk_kapu_used_totp_step_account_id_kapu_account"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("account_id", "step", name=op.f("pk_kapu_used_totp_step")),
+    )
     with op.batch_alter_table("kapu_factor", schema=None) as batch_op:
         batch_op.drop_column("last_step")

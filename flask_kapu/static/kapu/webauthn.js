@@ -4,6 +4,8 @@
  *   data-kapu-webauthn="register" | "authenticate"
  *   data-options-url, data-verify-url, data-csrf, data-next
  *   data-label-input (register: id of a text input with the passkey's name)
+ *   data-password-input (register: id of the current-password input, sent with both
+ *     requests; a first passkey needs it unless the login is a few minutes old)
  *   data-messages (JSON: cancelled, unsupported, failed, saved)
  */
 (function () {
@@ -115,14 +117,17 @@
       say(button, messages.unsupported || "This browser cannot use passkeys.");
       return;
     }
+    var passwordInput = document.getElementById(button.getAttribute("data-password-input") || "");
+    var password = passwordInput && passwordInput.value ? passwordInput.value : null;
     button.disabled = true;
-    post(button.getAttribute("data-options-url"), csrf).then(function (options) {
+    post(button.getAttribute("data-options-url"), csrf, kind === "register" && password ? { password: password } : {}).then(function (options) {
       if (kind === "register") {
         return navigator.credentials.create({ publicKey: creationOptions(options) }).then(function (credential) {
           var input = document.getElementById(button.getAttribute("data-label-input") || "");
           return post(button.getAttribute("data-verify-url"), csrf, {
             credential: credentialJSON(credential),
-            label: input ? input.value : null
+            label: input ? input.value : null,
+            password: password
           });
         });
       }
@@ -130,6 +135,7 @@
         return post(button.getAttribute("data-verify-url"), csrf, { credential: credentialJSON(credential) });
       });
     }).then(function (result) {
+      if (passwordInput) { passwordInput.value = ""; }
       if (result && result.recovery_codes && result.recovery_codes.length) {
         showCodes(button, result.recovery_codes, messages);
         var onward = document.createElement("a");
@@ -143,6 +149,9 @@
       button.disabled = false;
       if (error && (error.name === "NotAllowedError" || error.name === "AbortError")) {
         say(button, messages.cancelled || "Cancelled.");
+      } else if (error && error.problem && error.problem.errors && error.problem.errors.password) {
+        say(button, error.problem.errors.password.join(" "));
+        if (passwordInput) { passwordInput.focus(); }
       } else if (error && error.problem && error.problem.detail) {
         say(button, error.problem.detail);
       } else {
