@@ -1,11 +1,6 @@
 """``flask kapu ...``: office registration and operator commands.
 
 Bad input exits non-zero with a one-line message, never a traceback.
-
-The fingerprints of the key that seals authenticator keys and of the key that
-hashes codes are kept in ``kapu_meta``: a start with neither key configured
-(a ``SECRET_KEY`` changed without ``SECRET_KEY_FALLBACKS``) is refused before
-it silently voids every stored secret; ``rotate-keys`` moves them on.
 """
 
 from __future__ import annotations
@@ -14,14 +9,12 @@ import click
 from flask.cli import AppGroup
 
 from . import services
-from .codes import CodeHasher
-from .crypto import SecretBox
-from .errors import KapuConfigError, KapuHTTPError
+from .errors import KapuHTTPError
 from .i18n import field_messages, problem_detail
 from .state import get_state
 from .store.migrate import upgrade
 
-__all__ = ["check_key_fingerprints", "kapu_cli"]
+__all__ = ["kapu_cli"]
 
 kapu_cli = AppGroup("kapu", help="Ügyfélkapu accounts: registration, unlocking, housekeeping.")
 db_cli = AppGroup("db", help="The flask_kapu database schema.")
@@ -33,7 +26,7 @@ def db_upgrade() -> None:
     """Create or migrate flask_kapu's tables to the latest revision."""
     deps = get_state().deps
     upgrade(deps.store.engine)
-    check_key_fingerprints(deps)
+    services.check_key_fingerprints(deps)
     click.echo("flask_kapu database is up to date.")
 
 
@@ -111,11 +104,7 @@ def rotate_keys() -> None:
     Codes already hashed (mailed codes, recovery codes) still need the previous
     SECRET_KEY in SECRET_KEY_FALLBACKS to be accepted.
     """
-    deps = get_state().deps
-    count = services.rotate_secrets(deps)
-    with deps.store.transaction() as repo:
-        for name, fingerprints in _fingerprints(deps).items():
-            repo.set_meta(name, fingerprints[0])
+    count = services.rotate_secrets(get_state().deps)
     click.echo(f"Re-sealed {count} authenticator keys.")
 
 
@@ -126,49 +115,6 @@ def purge() -> None:
     click.echo(
         f"Removed {result.codes} codes, {result.accounts} never-activated accounts, "
         f"{result.counters} attempt counters and {result.stale} stale second-factor rows."
-    )
-
-
-def check_key_fingerprints(deps: services.Deps) -> None:
-    """Refuse keys that cannot open what the stored ones sealed; remember the first ones.
-
-    One read when the fingerprints are known; raises :class:`KapuConfigError`
-    naming the key when none of the configured keys matches the stored one.
-    """
-    current = _fingerprints(deps)
-    with deps.store.reading() as repo:
-        stored = repo.meta(current)
-    for name, fingerprints in current.items():
-        if name in stored and stored[name] not in fingerprints:
-            raise _key_dropped(name, bool(deps.config.encryption_keys))
-    missing = current.keys() - stored.keys()
-    if missing:
-        with deps.store.transaction() as repo:
-            for name in sorted(missing):
-                repo.set_meta(name, current[name][0], replace=False)
-
-
-def _fingerprints(deps: services.Deps) -> dict[str, tuple[str, ...]]:
-    return {
-        SecretBox.FINGERPRINT: deps.plusz.totp.box.fingerprints,
-        CodeHasher.FINGERPRINT: deps.codes.fingerprints,
-    }
-
-
-def _key_dropped(name: str, own_encryption_keys: bool) -> KapuConfigError:
-    if name == SecretBox.FINGERPRINT and own_encryption_keys:
-        return KapuConfigError(
-            "KAPU_ENCRYPTION_KEYS",
-            "none of these keys is the one that sealed the stored authenticator keys; "
-            "add the previous key after the new one (a key derived from SECRET_KEY is "
-            "flask_kapu.crypto.derive_key(SECRET_KEY)), then run 'flask kapu rotate-keys'",
-        )
-    sealed = "stored authenticator keys" if name == SecretBox.FINGERPRINT else "stored codes"
-    return KapuConfigError(
-        "SECRET_KEY",
-        f"neither it nor SECRET_KEY_FALLBACKS is the key that protects the {sealed}; "
-        "put the previous SECRET_KEY into SECRET_KEY_FALLBACKS, then run "
-        "'flask kapu rotate-keys'",
     )
 
 

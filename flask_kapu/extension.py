@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 
 from . import i18n, services
 from .auth import load_account
-from .cli import check_key_fingerprints, kapu_cli
+from .cli import kapu_cli
 from .clock import Clock, utcnow
 from .codes import CodeHasher
 from .config import KapuConfig, load_config
@@ -200,7 +200,7 @@ class Kapu:
         """Create or migrate flask_kapu's tables (what ``flask kapu db upgrade`` does)."""
         deps = get_state().deps
         upgrade(deps.store.engine)
-        check_key_fingerprints(deps)
+        services.check_key_fingerprints(deps)
 
     @staticmethod
     def config() -> KapuConfig:
@@ -225,13 +225,13 @@ def _check_production_settings(app: Flask, config: KapuConfig) -> None:
 
 
 def _check_keys(app: Flask, deps: services.Deps) -> None:
-    """Refuse a start whose keys cannot open the stored secrets (see ``cli``).
+    """Refuse a start whose keys cannot open the stored secrets (see ``services.keys``).
 
     Before the tables exist there is nothing to check; a database that cannot be
     reached is logged, so an outage at boot does not keep the app down.
     """
     try:
-        check_key_fingerprints(deps)
+        services.check_key_fingerprints(deps)
     except KapuConfigError:
         deps.store.dispose()
         raise

@@ -3,8 +3,9 @@
 from . import enrolment, passkeys
 from .base import Context, Deps, Notifier, PluszFactors
 from .credentials import change_password, request_reset, use_password_code
+from .keys import check_key_fingerprints, rotate_secrets
 from .login import login, logout
-from .maintenance import purge, rotate_secrets, unlock
+from .maintenance import purge, unlock
 from .plusz import SignedIn, send_email_code, usable_methods, verify_code
 from .registration import (
     LANGUAGES,
@@ -23,6 +24,7 @@ __all__ = [
     "Registration",
     "SignedIn",
     "change_password",
+    "check_key_fingerprints",
     "enrolment",
     "login",
     "logout",

@@ -11,7 +11,7 @@ from .base import Context, Deps, attempt_key, audit, find_account
 from .credentials import CODE_SCOPE
 from .plusz import PLUSZ_SCOPE
 
-__all__ = ["purge", "rotate_secrets", "unlock"]
+__all__ = ["purge", "unlock"]
 
 _COUNTER_IDLE = timedelta(days=1)
 
@@ -38,14 +38,3 @@ def unlock(deps: Deps, ctx: Context, *, username: str) -> bool:
             repo.clear_failures(attempt_key(scope, name), devices=True)
         audit(repo, ctx, "unlocked", account_id=account.id, at=deps.clock())
     return True
-
-
-def rotate_secrets(deps: Deps) -> int:
-    """Re-seal every stored authenticator key under the newest encryption key."""
-    box = deps.plusz.totp.box
-    with deps.store.transaction() as repo:
-        factors = repo.sealed_factors()
-        for factor in factors:
-            if factor.secret is not None:
-                factor.secret = box.rotate(factor.secret)
-    return len(factors)
