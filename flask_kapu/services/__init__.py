@@ -3,7 +3,8 @@
 from . import enrolment, passkeys
 from .base import Context, Deps, Notifier, PluszFactors
 from .credentials import change_password, request_reset, use_password_code
-from .login import login, logout
+from .imports import Imported, import_account
+from .login import choose_username, login, logout
 from .maintenance import purge, rotate_secrets, unlock
 from .plusz import SignedIn, send_email_code, usable_methods, verify_code
 from .registration import (
@@ -18,12 +19,15 @@ __all__ = [
     "LANGUAGES",
     "Context",
     "Deps",
+    "Imported",
     "Notifier",
     "PluszFactors",
     "Registration",
     "SignedIn",
     "change_password",
+    "choose_username",
     "enrolment",
+    "import_account",
     "login",
     "logout",
     "passkeys",
