@@ -64,6 +64,7 @@ clean:
 	rm -rf $(VENV) .venv-constraints .pytest_cache .mypy_cache .ruff_cache instance example_app/instance
 
 # After changing any user-facing text: refresh the catalogues, translate, then compile.
+# flask_kapu's domain "flask_kapu" first, then the example app's own domain "portal".
 translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		--project flask_kapu --copyright-holder "flask_kapu developers" \
@@ -71,3 +72,9 @@ translations: $(STAMP)
 	$(BIN)/pybabel update -i flask_kapu/translations/flask_kapu.pot -d flask_kapu/translations \
 		-D flask_kapu --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d flask_kapu/translations -D flask_kapu
+	$(BIN)/pybabel extract -F example_app/babel.cfg -k _l -k lazy_gettext -k _p --no-location \
+		--sort-output --project "Mintaváros e-services" --copyright-holder "flask_kapu developers" \
+		-o example_app/translations/portal.pot example_app
+	$(BIN)/pybabel update -i example_app/translations/portal.pot -d example_app/translations \
+		-D portal --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d example_app/translations -D portal

@@ -15,7 +15,7 @@ from flask import Flask
 
 from flask_kapu import KapuConfigError
 
-from . import commands, db, texts
+from . import commands, db, i18n
 from .commands import DEMO_EMAIL, DEMO_USERNAME, create_all, seed_demo_account
 from .extensions import kapu, registry
 from .views import portal
@@ -38,7 +38,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(
         SECRET_KEY=os.environ.get("SECRET_KEY", DEV_SECRET_KEY),
-        KAPU_DATABASE_URL="sqlite:///" + os.path.join(app.instance_path, "portal.sqlite3"),
+        # The one database: the portal's tables and, with no KAPU_DATABASE_URL, flask_kapu's.
+        SQLALCHEMY_DATABASE_URI="sqlite:///" + os.path.join(app.instance_path, "portal.sqlite3"),
         KAPU_HELP_TEXT="Segítség / help: +36 1 555 0100 (demo)",
         KAPU_HOME_ENDPOINT="portal.home",
         KAPU_TOTP_ISSUER="Mintaváros",
@@ -48,7 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         BABEL_DEFAULT_TIMEZONE="Europe/Budapest",
     )
     for key in (
-        "KAPU_DATABASE_URL",
+        "SQLALCHEMY_DATABASE_URI",
         "KAPU_RATELIMIT_STORAGE_URI",
         "KAPU_RATELIMIT_SECRETS",
         "KAPU_RATELIMIT_REGISTER",
@@ -77,9 +78,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "or run the demo in debug mode (flask --app example_app --debug demo)",
         )
 
+    db.init_app(app)  # Flask-SQLAlchemy: the portal's own tables
     kapu.init_app(app)  # Ügyfélkapu: accounts, /kapu/... pages, Ügyfélkapu+ step-up
-    db.init_app(app)  # the portal's own tables, on the same database
-    texts.init_app(app)
+    i18n.init_app(app)  # the portal's own texts (Flask-Babel domain "portal")
     app.register_blueprint(portal)
     commands.init_app(app)
     return app

@@ -43,7 +43,7 @@ def init_app(app: Flask) -> None:
 
 
 def create_all() -> None:
-    """flask_kapu's tables, then the portal's own."""
+    """flask_kapu's tables, then the portal's own (their foreign keys need kapu_account)."""
     kapu.upgrade_database()
     db.create_tables()
 

@@ -1,225 +1,167 @@
-"""The portal's own data: forum posts, tax returns and mandates (SQLAlchemy Core).
+"""The portal's data: Flask-SQLAlchemy on the one database it shares with flask_kapu.
 
-The tables live in the same database as flask_kapu's (``KAPU_DATABASE_URL``:
-SQLite by default, PostgreSQL just as well) but belong to the portal: they
-refer to an account by its id and never touch flask_kapu's tables.
+``SQLALCHEMY_DATABASE_URI`` names it (SQLite by default, PostgreSQL just as well);
+with no ``KAPU_DATABASE_URL`` set, flask_kapu keeps its accounts there too, so
+the portal's tables can point at them by foreign key (see ``models.py``).
 
-``flask init-db`` (and ``flask demo``) create them; should a page find them
-missing (a database set up with ``flask kapu db upgrade`` only), it creates
-them first.
+``flask init-db`` (and ``flask demo``) create the tables; should a page find
+them missing (a database set up with ``flask kapu db upgrade`` only), it
+creates them first.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from typing import Any
+from datetime import date
+from typing import Any, cast
 
 from flask import Flask, current_app
-from sqlalchemy import (
-    Column,
-    Date,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    func,
-    select,
-)
-from sqlalchemy.engine import Engine, RowMapping
+from flask_sqlalchemy.session import Session
+from sqlalchemy import delete, event, func, select
+from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import scoped_session
 
-metadata = MetaData()
-
-posts = Table(
-    "portal_post",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("account_id", Integer, index=True),  # None: a post of the town hall
-    Column("author", String(64), nullable=False),
-    Column("title", String(120), nullable=False),
-    Column("body", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
-
-tax_returns = Table(
-    "portal_tax_return",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("account_id", Integer, nullable=False, index=True),
-    Column("year", Integer, nullable=False),
-    Column("income", Integer, nullable=False),
-    Column("withheld", Integer, nullable=False),
-    Column("donation", String(40)),
-    Column("submitted_at", DateTime(timezone=True), nullable=False),
-)
-
-mandates = Table(
-    "portal_mandate",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("account_id", Integer, nullable=False, index=True),
-    Column("agent", String(100), nullable=False),
-    Column("scope", String(20), nullable=False),
-    Column("valid_until", Date, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
+from .models import Mandate, Post, TaxReturn, db
 
 
 @dataclass
-class PortalDatabase:
-    """The engine, and whether this process has seen the tables in place."""
+class Tables:
+    """Whether this process has seen the portal's tables in place."""
 
-    engine: Engine
     ready: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def init_app(app: Flask) -> None:
-    """One engine on flask_kapu's database URL, kept in ``app.extensions``."""
-    url = str(app.config["KAPU_DATABASE_URL"])
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
-    app.extensions["portal_db"] = PortalDatabase(engine)
+    """Flask-SQLAlchemy on ``SQLALCHEMY_DATABASE_URI``, with engine settings for several
+    threads and processes unless the app chose its own."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    sqlite = url.get_backend_name() == "sqlite"
+    options = {"connect_args": {"timeout": 30}} if sqlite else {"pool_pre_ping": True}
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
+    db.init_app(app)
+    if sqlite:  # SQLite checks foreign keys only when asked, per connection
+        with app.app_context():
+            event.listen(db.engine, "connect", _enforce_foreign_keys)
+    app.extensions["portal_tables"] = Tables()
 
 
-def engine() -> Engine:
-    """The engine, once the portal's tables exist."""
-    database: PortalDatabase = current_app.extensions["portal_db"]
-    if not database.ready:
-        with database.lock:
-            if not database.ready:
-                _create_tables(database.engine)
-                database.ready = True
-    return database.engine
+def _enforce_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
 
 
 def create_tables() -> None:
-    database: PortalDatabase = current_app.extensions["portal_db"]
-    _create_tables(database.engine)
-    database.ready = True
+    """The portal's tables that are missing (flask_kapu's must be there already)."""
+    try:
+        db.create_all()
+    except DBAPIError:  # another process created them in the meantime
+        db.create_all()
+    current_app.extensions["portal_tables"].ready = True
+
+
+def _session() -> scoped_session[Session]:
+    """Flask-SQLAlchemy's session, once the portal's tables exist."""
+    tables: Tables = current_app.extensions["portal_tables"]
+    if not tables.ready:
+        with tables.lock:
+            if not tables.ready:
+                create_tables()
+    return db.session
 
 
 def dispose(app: Flask) -> None:
-    app.extensions["portal_db"].engine.dispose()
-
-
-def _create_tables(engine: Engine) -> None:
-    try:
-        metadata.create_all(engine)  # only the tables that are missing
-    except DBAPIError:  # another process created them in the meantime
-        metadata.create_all(engine)
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose()
 
 
 # --- forum ---------------------------------------------------------------------------
 
 
-def recent_posts(limit: int = 30) -> list[RowMapping]:
-    query = select(posts).order_by(posts.c.created_at.desc(), posts.c.id.desc()).limit(limit)
-    with engine().connect() as connection:
-        return list(connection.execute(query).mappings())
+def recent_posts(limit: int = 30) -> list[Post]:
+    query = select(Post).order_by(Post.created_at.desc(), Post.id.desc()).limit(limit)
+    return list(_session().scalars(query))
 
 
 def add_post(*, account_id: int | None, author: str, title: str, body: str) -> None:
-    with engine().begin() as connection:
-        connection.execute(
-            posts.insert().values(
-                account_id=account_id, author=author, title=title, body=body, created_at=now()
-            )
-        )
+    _add(Post(account_id=account_id, author=author, title=title, body=body))
 
 
 def count_posts(account_id: int) -> int:
-    query = select(func.count()).select_from(posts).where(posts.c.account_id == account_id)
-    with engine().connect() as connection:
-        return int(connection.execute(query).scalar_one())
+    query = select(func.count()).select_from(Post).where(Post.account_id == account_id)
+    return int(_session().scalar(query) or 0)
 
 
 # --- tax returns ---------------------------------------------------------------------
 
 
-def reference(row: RowMapping | dict[str, Any]) -> str:
+def reference(row: TaxReturn) -> str:
     """The filing number printed on the receipt, e.g. ``SZJA-2025-000042``."""
-    return f"SZJA-{row['year']}-{row['id']:06d}"
+    return f"SZJA-{row.year}-{row.id:06d}"
 
 
 def add_tax_return(
     *, account_id: int, year: int, income: int, withheld: int, donation: str | None
 ) -> str:
-    values = {
-        "account_id": account_id,
-        "year": year,
-        "income": income,
-        "withheld": withheld,
-        "donation": donation,
-        "submitted_at": now(),
-    }
-    with engine().begin() as connection:
-        new_id = connection.execute(tax_returns.insert().values(**values)).inserted_primary_key[0]
-    return reference({"id": new_id, "year": year})
-
-
-def tax_returns_of(account_id: int) -> list[RowMapping]:
-    query = (
-        select(tax_returns)
-        .where(tax_returns.c.account_id == account_id)
-        .order_by(tax_returns.c.id.desc())
+    row = TaxReturn(
+        account_id=account_id, year=year, income=income, withheld=withheld, donation=donation
     )
-    with engine().connect() as connection:
-        return list(connection.execute(query).mappings())
+    _add(row)
+    return reference(row)
 
 
-def tax_return(account_id: int, ref: str) -> RowMapping | None:
+def tax_returns_of(account_id: int) -> list[TaxReturn]:
+    query = (
+        select(TaxReturn).where(TaxReturn.account_id == account_id).order_by(TaxReturn.id.desc())
+    )
+    return list(_session().scalars(query))
+
+
+def tax_return(account_id: int, ref: str) -> TaxReturn | None:
     """The account's return with this filing number (another account's is not found)."""
     parts = ref.split("-")
     if len(parts) != 3 or parts[0] != "SZJA" or not all(p.isdigit() for p in parts[1:]):
         return None
-    query = select(tax_returns).where(
-        tax_returns.c.id == int(parts[2]),
-        tax_returns.c.year == int(parts[1]),
-        tax_returns.c.account_id == account_id,
+    query = select(TaxReturn).where(
+        TaxReturn.id == int(parts[2]),
+        TaxReturn.year == int(parts[1]),
+        TaxReturn.account_id == account_id,
     )
-    with engine().connect() as connection:
-        return connection.execute(query).mappings().first()
+    return _session().scalars(query).first()
 
 
 # --- mandates ------------------------------------------------------------------------
 
 
-def mandates_of(account_id: int) -> list[RowMapping]:
-    query = (
-        select(mandates).where(mandates.c.account_id == account_id).order_by(mandates.c.id.desc())
-    )
-    with engine().connect() as connection:
-        return list(connection.execute(query).mappings())
+def mandates_of(account_id: int) -> list[Mandate]:
+    query = select(Mandate).where(Mandate.account_id == account_id).order_by(Mandate.id.desc())
+    return list(_session().scalars(query))
 
 
 def add_mandate(*, account_id: int, agent: str, scope: str, valid_until: date) -> None:
-    with engine().begin() as connection:
-        connection.execute(
-            mandates.insert().values(
-                account_id=account_id,
-                agent=agent,
-                scope=scope,
-                valid_until=valid_until,
-                created_at=now(),
-            )
-        )
+    _add(Mandate(account_id=account_id, agent=agent, scope=scope, valid_until=valid_until))
 
 
 def revoke_mandate(account_id: int, mandate_id: int) -> bool:
-    query = mandates.delete().where(
-        mandates.c.id == mandate_id, mandates.c.account_id == account_id
-    )
-    with engine().begin() as connection:
-        return bool(connection.execute(query).rowcount)
+    query = delete(Mandate).where(Mandate.id == mandate_id, Mandate.account_id == account_id)
+    result = cast("CursorResult[Any]", _session().execute(query))
+    _commit()
+    return bool(result.rowcount)
+
+
+def _add(row: Post | TaxReturn | Mandate) -> None:
+    _session().add(row)
+    _commit()
+
+
+def _commit() -> None:
+    """Commit, or roll back what a refused write (an unknown account, say) left behind."""
+    try:
+        db.session.commit()
+    except DBAPIError:
+        db.session.rollback()
+        raise

@@ -1,4 +1,5 @@
-"""The portal's own forms (Flask-WTF). Labels and messages are message ids of texts.py."""
+"""The portal's own forms (Flask-WTF). Labels and messages are lazy texts of the portal's
+domain: a form class is built once, and each request shows them in its own language."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from wtforms.validators import (
 )
 from wtforms.widgets import TextInput
 
+from .i18n import gettext
+from .i18n import lazy_gettext as _l
+
 try:  # WTForms 3.3 names select options; older versions take (value, label) pairs
     from wtforms.fields.choices import SelectChoice
 except ImportError:  # pragma: no cover
@@ -25,17 +29,17 @@ except ImportError:  # pragma: no cover
 MAX_AMOUNT = 10_000_000_000
 
 DONATIONS = {
-    "": "No donation this year",
-    "menhely": "Mintaváros Animal Shelter Foundation",
-    "mentok": "Mintaváros Ambulance Foundation",
-    "tavak": "Friends of Lake Példa Association",
+    "": _l("No donation this year"),
+    "menhely": _l("Mintaváros Animal Shelter Foundation"),
+    "mentok": _l("Mintaváros Ambulance Foundation"),
+    "tavak": _l("Friends of Lake Példa Association"),
 }
 
 SCOPES = {
-    "tax": "Tax matters",
-    "health": "Health care",
-    "vehicle": "Vehicles and driving licence",
-    "all": "All matters",
+    "tax": _l("Tax matters"),
+    "health": _l("Health care"),
+    "vehicle": _l("Vehicles and driving licence"),
+    "all": _l("All matters"),
 }
 
 
@@ -59,7 +63,7 @@ class ForintField(IntegerField):
         digits = "".join(ch for ch in text if not ch.isspace() and ch not in ".,")
         if not digits.isdigit():
             self.data = None
-            raise ValueError("Enter an amount in forints, digits only.")
+            raise ValueError(gettext("Enter an amount in forints, digits only."))
         self.data = int(digits)
 
     def pre_validate(self, form: Any) -> None:
@@ -74,37 +78,41 @@ class ForintField(IntegerField):
 
 class PostForm(FlaskForm):
     title = StringField(
-        "Title",
-        validators=[InputRequired("Write a title."), Length(3, 120, "Use 3 to 120 characters.")],
+        _l("Title"),
+        validators=[
+            InputRequired(_l("Write a title.")),
+            Length(3, 120, _l("Use 3 to 120 characters.")),
+        ],
     )
     body = TextAreaField(
-        "Message",
+        _l("Message"),
         validators=[
-            InputRequired("Write your message."),
-            Length(max=2000, message="Use at most 2000 characters."),
+            InputRequired(_l("Write your message.")),
+            Length(max=2000, message=_l("Use at most 2000 characters.")),
         ],
     )
 
 
 class TaxReturnForm(FlaskForm):
     income = ForintField(
-        "Income from employment (HUF)",
+        _l("Income from employment (HUF)"),
         validators=[
-            InputRequired("Enter an amount in forints."),
-            NumberRange(0, MAX_AMOUNT, "Enter an amount in forints."),
+            InputRequired(_l("Enter an amount in forints.")),
+            NumberRange(0, MAX_AMOUNT, _l("Enter an amount in forints.")),
         ],
     )
     withheld = ForintField(
-        "Tax advance withheld (HUF)",
+        _l("Tax advance withheld (HUF)"),
         validators=[
-            InputRequired("Enter an amount in forints."),
-            NumberRange(0, MAX_AMOUNT, "Enter an amount in forints."),
+            InputRequired(_l("Enter an amount in forints.")),
+            NumberRange(0, MAX_AMOUNT, _l("Enter an amount in forints.")),
         ],
     )
-    donation = SelectField("1% donation", choices=choices(DONATIONS))
+    # "1%" is a value, not text: gettext would take the "% d" of "1% donation" for a placeholder
+    donation = SelectField(_l("%(share)s donation", share="1%"), choices=choices(DONATIONS))
     declare = BooleanField(
-        "I declare that the data above are true and complete.",
-        validators=[DataRequired("Tick this box to submit the return.")],
+        _l("I declare that the data above are true and complete."),
+        validators=[DataRequired(_l("Tick this box to submit the return."))],
     )
 
 
@@ -113,20 +121,23 @@ def _in_future(_form: FlaskForm, field: DateField) -> None:
         return
     today = date.today()
     if field.data <= today:
-        raise ValidationError("Choose a day after today.")
+        raise ValidationError(gettext("Choose a day after today."))
     if field.data > today + timedelta(days=5 * 366):
-        raise ValidationError("A mandate can last at most five years.")
+        raise ValidationError(gettext("A mandate can last at most five years."))
 
 
 class MandateForm(FlaskForm):
     agent = StringField(
-        "Name of the person you authorise",
-        validators=[InputRequired("Enter a name."), Length(3, 100, "Use 3 to 100 characters.")],
+        _l("Name of the person you authorise"),
+        validators=[
+            InputRequired(_l("Enter a name.")),
+            Length(3, 100, _l("Use 3 to 100 characters.")),
+        ],
     )
-    scope = SelectField("Matters", choices=choices(SCOPES))
+    scope = SelectField(_l("Matters"), choices=choices(SCOPES))
     valid_until = DateField(
-        "Valid until",
-        validators=[InputRequired("Enter a date."), _in_future],
+        _l("Valid until"),
+        validators=[InputRequired(_l("Enter a date.")), _in_future],
         format="%Y-%m-%d",
     )
 

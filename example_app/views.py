@@ -35,8 +35,9 @@ from flask_kapu import current_account, login_required, requires_level, requires
 from . import db
 from .commands import DEMO_USERNAME
 from .extensions import registry
-from .forms import DONATIONS, SCOPES, ActionForm, MandateForm, PostForm, TaxReturnForm, choices
-from .texts import t
+from .forms import DONATIONS, SCOPES, ActionForm, MandateForm, PostForm, TaxReturnForm
+from .i18n import gettext, ngettext
+from .i18n import lazy_gettext as _l
 
 portal = Blueprint("portal", __name__)
 
@@ -46,51 +47,51 @@ TAX_RATE = 0.15
 SERVICES = [
     {
         "endpoint": "portal.forum",
-        "title": "Residents' forum",
-        "text": "Ask, suggest, discuss the town's affairs.",
-        "needs": "Posting needs a login",
+        "title": _l("Residents' forum"),
+        "text": _l("Ask, suggest, discuss the town's affairs."),
+        "needs": _l("Posting needs a login"),
         "badge": "open",
         "decorator": "@login_required (POST)",
     },
     {
         "endpoint": "portal.tax_return",
-        "title": "Tax return",
-        "text": "Check the draft of your personal income tax return and submit it.",
-        "needs": "Ügyfélkapu+",
+        "title": _l("Tax return"),
+        "text": _l("Check the draft of your personal income tax return and submit it."),
+        "needs": _l("Ügyfélkapu+"),
         "badge": "plusz",
         "decorator": "@requires_plusz",
     },
     {
         "endpoint": "portal.mandates",
-        "title": "Mandates",
-        "text": "Authorise someone to handle your affairs.",
-        "needs": "Passkey only",
+        "title": _l("Mandates"),
+        "text": _l("Authorise someone to handle your affairs."),
+        "needs": _l("Passkey only"),
         "badge": "passkey",
         "decorator": '@requires_plusz(methods={"webauthn"})',
     },
     {
         "endpoint": "portal.my_data",
-        "title": "My data",
-        "text": "What the town holds about you, in one place.",
-        "needs": "Login required",
+        "title": _l("My data"),
+        "text": _l("What the town holds about you, in one place."),
+        "needs": _l("Login required"),
         "badge": "login",
         "decorator": "@login_required",
     },
 ]
 
 PERSON_FIELDS = [
-    ("family_name", "Family name"),
-    ("given_name", "Given name"),
-    ("birth_date", "Date of birth"),
-    ("birth_place", "Place of birth"),
-    ("mother_name", "Mother's name"),
-    ("address", "Address"),
+    ("family_name", _l("Family name")),
+    ("given_name", _l("Given name")),
+    ("birth_date", _l("Date of birth")),
+    ("birth_place", _l("Place of birth")),
+    ("mother_name", _l("Mother's name")),
+    ("address", _l("Address")),
 ]
 
 REGISTERED_VIA = {
-    "office": "at a government office",
-    "self": "online",
-    "eid": "online, with an e-ID card",
+    "office": _l("at a government office"),
+    "self": _l("online"),
+    "eid": _l("online, with an e-ID card"),
 }
 
 
@@ -111,7 +112,7 @@ def security_headers(response: Response) -> Response:
 
 @portal.app_context_processor
 def portal_helpers() -> dict[str, Any]:
-    return {"reference": db.reference, "scope_label": lambda key: t(SCOPES.get(key, key))}
+    return {"reference": db.reference, "scope_label": lambda key: SCOPES.get(key, key)}
 
 
 @portal.get("/")
@@ -145,7 +146,7 @@ def post_to_forum() -> Response | tuple[str, int]:
         title=form.title.data.strip(),
         body=form.body.data.strip(),
     )
-    flash("Your post is published.")
+    flash(gettext("Your post is published."))
     return redirect(url_for("portal.forum"))
 
 
@@ -161,7 +162,7 @@ def my_data() -> str:
         person=current_account.person or {},
         person_fields=PERSON_FIELDS,
         registered_via=REGISTERED_VIA.get(current_account.registered_via, ""),
-        post_count=db.count_posts(current_account.id),
+        posts=ngettext("%(num)s post", "%(num)s posts", db.count_posts(current_account.id)),
         returns=db.tax_returns_of(current_account.id),
     )
 
@@ -192,7 +193,6 @@ def _taxpayer() -> str:
 def tax_return() -> Response | tuple[str, int]:
     draft = _draft(current_account.id)
     form = TaxReturnForm(data=draft)
-    form.donation.choices = choices({key: t(label) for key, label in DONATIONS.items()})
     if form.validate_on_submit():
         ref = db.add_tax_return(
             account_id=current_account.id,
@@ -224,8 +224,8 @@ def tax_receipt(ref: str) -> tuple[str, int]:
         ref=ref,
         row=row,
         taxpayer=_taxpayer(),
-        sums=_sums(row["income"], row["withheld"]),
-        donation=t(DONATIONS.get(row["donation"] or "", "")),
+        sums=_sums(row.income, row.withheld),
+        donation=DONATIONS.get(row.donation or "", ""),
     )
     return page, 200
 
@@ -237,7 +237,6 @@ def tax_receipt(ref: str) -> tuple[str, int]:
 @requires_plusz(methods={"webauthn"})
 def mandates() -> Response | tuple[str, int]:
     form = MandateForm()
-    form.scope.choices = choices({key: t(label) for key, label in SCOPES.items()})
     if form.validate_on_submit():
         db.add_mandate(
             account_id=current_account.id,
@@ -245,7 +244,7 @@ def mandates() -> Response | tuple[str, int]:
             scope=form.scope.data,
             valid_until=form.valid_until.data,
         )
-        flash("The mandate is recorded.")
+        flash(gettext("The mandate is recorded."))
         return redirect(url_for("portal.mandates"))
     page = render_template(
         "mandates.html",
@@ -261,11 +260,13 @@ def mandates() -> Response | tuple[str, int]:
 def revoke_mandate(mandate_id: int) -> Response | tuple[str, int]:
     if not ActionForm().validate_on_submit():
         return _error_page(
-            "Something went wrong", "The form has expired. Reload the page and try again.", 400
+            gettext("Something went wrong"),
+            gettext("The form has expired. Reload the page and try again."),
+            400,
         )
     if not db.revoke_mandate(current_account.id, mandate_id):
         return _not_found()
-    flash("The mandate is revoked.")
+    flash(gettext("The mandate is revoked."))
     return redirect(url_for("portal.mandates"))
 
 
@@ -293,8 +294,8 @@ def database_unavailable(error: DBAPIError) -> tuple[str, int, dict[str, str]]:
     """The portal's own data cannot be reached: a 503 that says to come back soon."""
     current_app.logger.exception("portal database unavailable")
     text, status = _error_page(
-        "Service temporarily unavailable",
-        "We cannot reach our records just now. Please try again in a few seconds.",
+        gettext("Service temporarily unavailable"),
+        gettext("We cannot reach our records just now. Please try again in a few seconds."),
         503,
     )
     return text, status, {"Retry-After": "5"}
@@ -306,4 +307,4 @@ def _error_page(title: str, text: str, status: int) -> tuple[str, int]:
 
 
 def _not_found() -> tuple[str, int]:
-    return _error_page("Page not found", "There is no page at this address.", 404)
+    return _error_page(gettext("Page not found"), gettext("There is no page at this address."), 404)

@@ -1,7 +1,6 @@
 """flask_kapu: Hungary's Ügyfélkapu and Ügyfélkapu+ login model for Flask apps."""
 
-from flask_login import current_user as current_account
-
+from .auth import current_account
 from .decorators import login_required, requires_level, requires_plusz
 from .errors import KapuConfigError, KapuError
 from .extension import Kapu

@@ -3,19 +3,28 @@
 ``refusal`` is the one place that decides whether the current session may
 open a view that needs a login or Ügyfélkapu+; the decorators and the
 factor-management views both ask it.
+
+``current_account`` is the session's Ügyfélkapu account. Without a
+LoginManager of the host's it is Flask-Login's ``current_user`` itself; in an
+app with its own, ``current_user`` is the host's user that
+``Kapu.user_for_account`` gives for the account, and every login flask_kapu
+begins, re-issues or ends is the host's login too.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from flask import current_app, g
-from flask_login import current_user
+from flask import Flask, current_app, g
+from flask_login import AnonymousUserMixin, current_user
 from sqlalchemy.exc import DBAPIError
+from werkzeug.local import LocalProxy
 
 from . import session as kapu_session
 from .errors import (
     EnrollmentRequired,
+    KapuConfigError,
     KapuHTTPError,
     LoginRequired,
     PluszRequired,
@@ -27,22 +36,60 @@ from .store import Account
 
 __all__ = [
     "acting_account",
+    "add_method",
+    "current_account",
+    "end_host_login_if_stale",
     "enrolled_methods",
     "load_account",
     "pending_account",
+    "pending_step",
+    "rebind",
     "refusal",
     "sign_in",
+    "user_for",
+    "username_pending_account",
     "waiting_login",
 ]
 
 
+def user_for(account: Account) -> Any:
+    """Flask-Login's user for ``account``: itself, or the host's (``Kapu.user_for_account``)."""
+    if kapu_session.own_login():
+        return account
+    hook = get_state().hooks.get("user_for_account")
+    if hook is None:
+        raise KapuConfigError(
+            "user_for_account",
+            "the app has a LoginManager of its own: register @kapu.user_for_account "
+            "to give flask_kapu the app's user for an Ügyfélkapu account",
+        )
+    user = hook(account)
+    if user is None:
+        raise KapuConfigError("user_for_account", f"gave no user for account {account.id}")
+    return user
+
+
 def sign_in(result: SignedIn) -> None:
-    """Start the session a password (or code) earned: full, or waiting for a second factor."""
+    """Start the session a password (or code) earned: full, or waiting for a second factor
+    or for an imported account's owner to choose a valid username."""
     now = get_state().deps.clock()
-    if result.second_factor:
+    if result.second_factor or result.account.must_choose_username:
         kapu_session.start_pending(result.account, at=now)
     else:
-        kapu_session.start(result.account, methods={"password": now}, auth_time=now)
+        kapu_session.start(
+            result.account, user=user_for(result.account), methods={"password": now}, auth_time=now
+        )
+
+
+def add_method(account: Account, method: str) -> None:
+    """Record a second factor just proven: complete a pending login or step the session up."""
+    now = get_state().deps.clock()
+    kapu_session.add_method(account, method, user=user_for(account), at=now)
+
+
+def rebind(account: Account, *, drop: str | None = None) -> None:
+    """Keep this session at ``account``'s new epoch (see :func:`flask_kapu.session.rebind`)."""
+    kapu_session.rebind(account, user=user_for(account), drop=drop)
 
 
 def _live_account(account_id: int, epoch: int) -> Account | None:
@@ -65,12 +112,50 @@ def _live_account(account_id: int, epoch: int) -> Account | None:
     return account
 
 
+def _session_account() -> Account | None:
+    """The account of the session's login, if still valid: loaded once per request."""
+    proof = kapu_session.current_proof()
+    if proof is None:
+        return None
+    cached = g.get("_kapu_account")
+    if cached is not None and cached[0] is proof:  # a re-issued login is parsed anew
+        account: Account | None = cached[1]
+        return account
+    account = _live_account(proof.account_id, proof.epoch)
+    g._kapu_account = (proof, account)
+    return account
+
+
 def load_account(user_id: str) -> Account | None:
     """Flask-Login's user loader: the session's account, if still valid."""
     proof = kapu_session.current_proof()
     if proof is None or str(proof.account_id) != user_id:
         return None
-    return _live_account(proof.account_id, proof.epoch)
+    return _session_account()
+
+
+def _current_account() -> Any:
+    if kapu_session.own_login():
+        return current_user._get_current_object()
+    account = _session_account() if kapu_session.bound() else None
+    return account if account is not None else AnonymousUserMixin()
+
+
+#: The session's Ügyfélkapu account (Flask-Login's anonymous user when there is none).
+current_account: Any = LocalProxy(_current_account)
+
+
+def end_host_login_if_stale(_app: Flask, **_extra: Any) -> None:
+    """On Flask-Login's ``user_accessed`` in an app with its own LoginManager: a login that
+    flask_kapu began ends with its account's (logged out everywhere, password changed,
+    disabled), before the host's ``user_loader`` could load the user. A login the host
+    replaced or ended itself ends flask_kapu's alone."""
+    if kapu_session.own_login() or not kapu_session.holds_login():
+        return
+    if not kapu_session.bound():
+        kapu_session.drop(host=False)
+    elif _session_account() is None:
+        kapu_session.drop(host=True)
 
 
 def waiting_login() -> kapu_session.PendingLogin | None:
@@ -79,16 +164,35 @@ def waiting_login() -> kapu_session.PendingLogin | None:
     return kapu_session.pending(now=state.deps.clock(), ttl=state.config.pending_login_ttl)
 
 
-def pending_account() -> Account | None:
-    """The account of a login waiting for its second factor, if still valid."""
+def _waiting_account() -> Account | None:
     waiting = waiting_login()
     return None if waiting is None else _live_account(waiting.account_id, waiting.epoch)
 
 
+def pending_account() -> Account | None:
+    """The account of a login waiting for its second factor, if still valid."""
+    account = _waiting_account()
+    return None if account is None or account.must_choose_username else account
+
+
+def username_pending_account() -> Account | None:
+    """The account of a login waiting for its owner to choose a valid username."""
+    account = _waiting_account()
+    return account if account is not None and account.must_choose_username else None
+
+
+def pending_step() -> str | None:
+    """What the session's waiting login still needs: ``"username"`` (chosen first) or
+    ``"second_factor"``; ``None`` without one. Reads the account only when a login waits."""
+    if waiting_login() is None:
+        return None
+    return "username" if username_pending_account() is not None else "second_factor"
+
+
 def acting_account() -> tuple[Account, bool] | None:
     """The logged-in account, or the pending one (``True``) that a factor would complete."""
-    if current_user.is_authenticated:
-        return current_user._get_current_object(), False
+    if current_account.is_authenticated:
+        return current_account._get_current_object(), False
     account = pending_account()
     return (account, True) if account is not None else None
 
@@ -109,9 +213,8 @@ def refusal(
     After the sunset date a login alone needs what ``plusz`` needs.
     """
     state = get_state()
-    if not current_user.is_authenticated:
-        waiting = waiting_login() is not None
-        return LoginRequired(extra={"pending": "second_factor" if waiting else None})
+    if not current_account.is_authenticated:
+        return LoginRequired(extra={"pending": pending_step()})
     if not plusz and not state.deps.sunset_passed():
         return None
     proof = kapu_session.current_proof()
@@ -119,7 +222,7 @@ def refusal(
     now = state.deps.clock()
     if proof is not None and proof.has_plusz(now=now, max_age=age, methods=methods):
         return None
-    account: Account = current_user._get_current_object()
+    account: Account = current_account._get_current_object()
     with state.deps.store.reading() as repo:
         usable = usable_methods(repo, account)
     allowed = [m for m in usable if methods is None or m in methods]

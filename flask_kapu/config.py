@@ -109,6 +109,25 @@ def _methods(key: str, value: object) -> tuple[str, ...]:
     return methods
 
 
+def _registration_methods(key: str, value: object) -> tuple[str, ...]:
+    known = ("office", "self_service", "eid")
+    if isinstance(value, str) or not isinstance(value, (tuple, list, set, frozenset)):
+        raise KapuConfigError(key, f"expected a sequence of registration methods, got {value!r}")
+    unknown = [m for m in value if m not in known]
+    if unknown:
+        raise KapuConfigError(key, f"unknown registration methods {unknown!r}; known: {known}")
+    return tuple(m for m in known if m in value)
+
+
+def _directories(key: str, value: object) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    items = (value,) if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(d, str) and d for d in items):
+        raise KapuConfigError(key, "expected a folder path or a list of folder paths")
+    return tuple(items)
+
+
 def _rate(key: str, value: object) -> str:
     text = _str(key, value)
     try:
@@ -180,6 +199,42 @@ SETTINGS: tuple[Setting, ...] = (
         "str",
         "Where the HTML pages live; the JSON API is under `{prefix}/api`.",
         _prefix,
+    ),
+    Setting(
+        "KAPU_PAGES",
+        True,
+        "bool",
+        "Serve the HTML pages; False: the JSON API only (pages answer 404, refusals problem+json).",
+        _bool,
+    ),
+    Setting(
+        "KAPU_REGISTRATION_METHODS",
+        ("office", "self_service", "eid"),
+        "sequence of str",
+        "Ways in: `office` (`kapu.register`, the CLI), `self_service`, `eid` (needs a registry).",
+        _registration_methods,
+    ),
+    Setting(
+        "KAPU_BABEL",
+        True,
+        "bool",
+        "Set up Flask-Babel with flask_kapu's language choice if the app has not; False: never.",
+        _bool,
+    ),
+    Setting(
+        "KAPU_TRANSLATION_DIRECTORIES",
+        None,
+        "str | list[str] | None",
+        "The app's folders of `flask_kapu` catalogues (override and add languages); "
+        "None: its `BABEL_TRANSLATION_DIRECTORIES`.",
+        _directories,
+    ),
+    Setting(
+        "KAPU_SESSION_COOKIE_DEFAULTS",
+        True,
+        "bool",
+        "Session cookie `SameSite=Lax` unless the app set it, and `Secure` on HTTPS requests.",
+        _bool,
     ),
     Setting(
         "KAPU_ACTIVATION_CODE_TTL",
@@ -457,6 +512,11 @@ class KapuConfig:
 
     database_url: str | None
     url_prefix: str
+    pages: bool
+    registration_methods: tuple[str, ...]
+    babel: bool
+    translation_directories: tuple[str, ...] | None
+    session_cookie_defaults: bool
     activation_code_ttl: timedelta
     email_code_ttl: timedelta
     email_resend_interval: timedelta

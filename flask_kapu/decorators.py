@@ -12,11 +12,11 @@ from datetime import timedelta
 from functools import wraps
 from typing import ParamSpec, TypeVar, overload
 
-from flask import make_response, redirect, request, url_for
+from flask import current_app, make_response, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from . import session as kapu_session
-from .auth import refusal, waiting_login
+from .auth import pending_step, refusal
 from .errors import EnrollmentRequired, KapuHTTPError, LoginRequired, PluszRequired
 from .levels import Level
 from .responses import problem_response, wants_json
@@ -35,19 +35,28 @@ __all__ = [
 P = ParamSpec("P")
 R = TypeVar("R")
 
+#: Methods let through unchecked, as Flask-Login's ``EXEMPT_METHODS``: a CORS preflight
+#: carries no cookie, so a view that answers ``OPTIONS`` itself must see it.
+EXEMPT_METHODS = frozenset({"OPTIONS"})
+
 
 def _here() -> str:
     return request.full_path.rstrip("?")
 
 
+def _answer_json() -> bool:
+    """A JSON client, or any client when the app serves no pages (``KAPU_PAGES``)."""
+    return wants_json() or not get_state().config.pages
+
+
 def refuse_login() -> Response:
     """Default answer to a request without a (complete) login."""
-    waiting = waiting_login() is not None
-    if wants_json():
-        return problem_response(
-            LoginRequired(extra={"pending": "second_factor" if waiting else None})
-        )
-    if waiting:
+    step = pending_step()
+    if _answer_json():
+        return problem_response(LoginRequired(extra={"pending": step}))
+    if step == "username":
+        return redirect(url_for("kapu.choose_username", next=_here()))
+    if step is not None:
         return redirect(url_for("kapu.plusz", next=_here()))
     timed_out = 1 if kapu_session.pending_expired() else None
     return redirect(url_for("kapu.login", next=_here(), timed_out=timed_out))
@@ -55,14 +64,14 @@ def refuse_login() -> Response:
 
 def refuse_plusz(error: PluszRequired) -> Response:
     """Default answer when the view needs a step-up: the step-up page, or 401 with a challenge."""
-    if wants_json():
+    if _answer_json():
         return problem_response(error)
     return redirect(url_for("kapu.plusz", next=_here()))
 
 
 def refuse_enrollment(error: EnrollmentRequired) -> Response:
     """Default answer when the account has no acceptable factor: enrolment, or 403."""
-    if wants_json():
+    if _answer_json():
         return problem_response(error)
     return redirect(url_for("kapu.security", next=_here()))
 
@@ -82,8 +91,12 @@ def _guard(
 ) -> Callable[P, R | Response]:
     @wraps(view)
     def guarded(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+        # ``ensure_sync`` runs an ``async def`` view, as Flask and Flask-Login do.
+        run: Callable[P, R] = current_app.ensure_sync(view)
+        if request.method in EXEMPT_METHODS:
+            return run(*args, **kwargs)
         error = refusal(plusz=plusz, max_age=max_age, methods=methods)
-        answer = refuse(error) if error is not None else view(*args, **kwargs)
+        answer = refuse(error) if error is not None else run(*args, **kwargs)
         if not get_state().config.no_store_protected_views:
             return answer
         return _no_store(make_response(answer))

@@ -19,6 +19,7 @@ __all__ = [
     "EidNotRecognised",
     "EnrollmentRequired",
     "FilesNotAccepted",
+    "ImportRefused",
     "InvalidCode",
     "InvalidCredentials",
     "InvalidInput",
@@ -51,6 +52,15 @@ class KapuConfigError(KapuError, ValueError):
     def __init__(self, key: str, message: str) -> None:
         super().__init__(f"{key}: {message}")
         self.key = key
+
+
+class ImportRefused(KapuError, ValueError):
+    """A user the host brings over was not imported; ``reason`` is a machine code, the
+    message one line an operator can act on."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class MailDeliveryError(KapuError):

@@ -3,25 +3,32 @@
 ``init_app`` reads and checks every ``KAPU_*`` key, builds the store, mailer
 and services, wires Flask-Login, Flask-Babel and the blueprints, and keeps
 all of it in ``app.extensions["kapu"]`` so one ``Kapu`` serves an app factory.
+
+An app with a Flask-Login ``LoginManager`` of its own keeps it (its
+``current_user`` is then the host's user, see ``user_for_account``); an app
+with Flask-SQLAlchemy and no ``KAPU_DATABASE_URL`` keeps flask_kapu's tables in
+its own database.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from flask import Flask, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
-from flask_login import LoginManager
+from flask_login import user_accessed
 from sqlalchemy import inspect
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from . import i18n, services
-from .auth import load_account
+from .auth import end_host_login_if_stale, load_account
 from .cli import kapu_cli
 from .clock import Clock, utcnow
 from .codes import CodeHasher
@@ -35,6 +42,7 @@ from .mail import Mailer, MailNotifier, mailer_from_config
 from .passwords import PasswordHashing, PasswordPolicy
 from .ratelimit import RateLimiter
 from .responses import problem_response, wants_json
+from .session import AccountLoginManager
 from .state import KapuState, RefusalHandler, get_state
 from .store import Account, Meta, Store
 from .store.migrate import upgrade
@@ -42,6 +50,8 @@ from .views import error_page, register_views
 from .views.common import security_headers
 
 __all__ = ["Kapu"]
+
+U = TypeVar("U")
 
 
 class Kapu:
@@ -63,19 +73,15 @@ class Kapu:
         self.clock: Clock = utcnow
         self._handlers: dict[str, RefusalHandler] = {}
         self._factors: dict[str, Factor] = {}
+        self._hooks: dict[str, Callable[[Account], Any]] = {}
         if app is not None:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
         if "kapu" in app.extensions:
             raise KapuConfigError("app.extensions", "flask_kapu is already initialised on this app")
-        if getattr(app, "login_manager", None) is not None:
-            raise KapuConfigError(
-                "login_manager",
-                "flask_kapu brings Flask-Login's LoginManager; remove the app's own",
-            )
         config = load_config(app.config)
-        _check_production_settings(app, config)
+        config = _check_production_settings(app, config)
         secret_keys = _secret_keys(app.config)
         codes = CodeHasher(secret_keys)
         mailer = self.mailer or mailer_from_config(app.config)
@@ -110,17 +116,19 @@ class Kapu:
             eid_tokens=EidTokens(secret_keys, config.eid_token_ttl),
             registry=self.registry,
             handlers=self._handlers,
+            hooks=self._hooks,
         )
         _wire_login(app)
-        i18n.install(app)
+        i18n.install(app, config)
         register_views(app, config)
         app.register_error_handler(KapuHTTPError, _render_error)
         app.after_request(_remember_language)
         app.after_request(_unrouted_headers)
-        if app.config.get("SESSION_COOKIE_SAMESITE") is None:
-            app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-        if type(app.session_interface) is SecureCookieSessionInterface:
-            app.session_interface = _SessionOverHttps()
+        if config.session_cookie_defaults:
+            if app.config.get("SESSION_COOKIE_SAMESITE") is None:
+                app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+            if type(app.session_interface) is SecureCookieSessionInterface:
+                app.session_interface = _SessionOverHttps()
         hops = config.trusted_proxies
         if hops and not _has_proxy_fix(app.wsgi_app):
             app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -154,6 +162,17 @@ class Kapu:
         self._handlers["unauthorized"] = handler
         return handler
 
+    def user_for_account(self, hook: Callable[[Account], U]) -> Callable[[Account], U]:
+        """Give the app's own user for an Ügyfélkapu account (decorator), in an app with a
+        Flask-Login ``LoginManager`` of its own.
+
+        Called at every sign-in and re-issue of a login with the account; returns the
+        host's user object (Flask-Login's protocol), and may create it at a first sign-in.
+        The host's ``current_user`` is then that user; ``current_account`` stays the account.
+        """
+        self._hooks["user_for_account"] = hook
+        return hook
+
     def plusz_required_handler(self, handler: RefusalHandler) -> RefusalHandler:
         """Replace the answer when a view needs a step-up (gets the ``PluszRequired`` error)."""
         self._handlers["plusz_required"] = handler
@@ -178,6 +197,10 @@ class Kapu:
         subclass on bad input or a taken username.
         """
         state = get_state()
+        if "office" not in state.config.registration_methods:
+            raise KapuConfigError(
+                "KAPU_REGISTRATION_METHODS", "office registration is turned off: add 'office'"
+            )
         result = services.register(
             state.deps,
             services.Context(),
@@ -188,6 +211,27 @@ class Kapu:
             language=language,
         )
         return result.account
+
+    def import_account(
+        self, username: str, email: str, *, password_hash: str, email_verified: bool = False
+    ) -> Account:
+        """Bring over one of the host's users with the password hash it already stores.
+
+        The hash (werkzeug ``pbkdf2:``/``scrypt:``, bcrypt, passlib/libpass argon2,
+        bcrypt or pbkdf2) is checked at the first login and replaced by argon2id.
+        ``email_verified=True`` makes the account active at once, with no mail; otherwise
+        it is pending and its activation code is mailed. Importing the same user again
+        changes nothing. Runs inside an app context; raises
+        :class:`~flask_kapu.errors.ImportRefused` naming the reason.
+        """
+        return services.import_account(
+            get_state().deps,
+            services.Context(user_agent="import"),
+            username=username,
+            email=email,
+            password_hash=password_hash,
+            email_verified=email_verified,
+        ).account
 
     def resend_activation(self, username: str) -> bool:
         """Office use: mail a new activation code to a pending account (inside an app context).
@@ -208,10 +252,25 @@ class Kapu:
         return get_state().config
 
 
-def _check_production_settings(app: Flask, config: KapuConfig) -> None:
-    """Passkeys are bound to a domain: outside debug and testing it must be configured."""
+#: The keys by which a host chooses passkeys; with none of them set, it has not.
+_PASSKEY_KEYS = ("KAPU_SECOND_FACTORS", "KAPU_WEBAUTHN_RP_ID", "KAPU_WEBAUTHN_ORIGINS")
+
+
+def _check_production_settings(app: Flask, config: KapuConfig) -> KapuConfig:
+    """Passkeys are bound to a domain: outside debug and testing it must be configured.
+
+    An app that says nothing about passkeys starts without them (and a warning), so the
+    smallest app runs as written; one that names any passkey setting must complete them.
+    """
     if "webauthn" not in config.second_factors or app.debug or app.testing:
-        return
+        return config
+    if not any(key in app.config for key in _PASSKEY_KEYS):
+        app.logger.warning(
+            "flask_kapu: passkeys are off until KAPU_WEBAUTHN_RP_ID and KAPU_WEBAUTHN_ORIGINS "
+            "are set (they are bound to your domain)"
+        )
+        methods = tuple(m for m in config.second_factors if m != "webauthn")
+        return dataclasses.replace(config, second_factors=methods)
     for key, value in (
         ("KAPU_WEBAUTHN_RP_ID", config.webauthn_rp_id),
         ("KAPU_WEBAUTHN_ORIGINS", config.webauthn_origins),
@@ -222,6 +281,7 @@ def _check_production_settings(app: Flask, config: KapuConfig) -> None:
                 "must be set outside debug and testing (passkeys are bound to your domain), "
                 "or leave 'webauthn' out of KAPU_SECOND_FACTORS",
             )
+    return config
 
 
 def _check_keys(app: Flask, deps: services.Deps) -> None:
@@ -263,21 +323,65 @@ def _secret_keys(config: Mapping[str, Any]) -> list[str | bytes]:
 
 
 def _database_url(app: Flask, config: KapuConfig) -> str:
+    """``KAPU_DATABASE_URL``; else the app's Flask-SQLAlchemy database; else a SQLite file
+    in the instance folder.
+
+    The app's database is reached by its URL (read from the config, so Flask-SQLAlchemy
+    may be set up before or after flask_kapu) through an engine of flask_kapu's own,
+    whose SQLite transaction and pool settings stay off the app's engine.
+    """
     if config.database_url:
         return config.database_url
+    own_file = os.path.join(app.instance_path, "kapu.sqlite3")
+    host_url = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if host_url:
+        if os.path.exists(own_file):
+            raise KapuConfigError(
+                "KAPU_DATABASE_URL",
+                f"flask_kapu's accounts are in {own_file}: set KAPU_DATABASE_URL to "
+                f"'sqlite:///{own_file}' to keep them there, or move them into the app's "
+                "database (SQLALCHEMY_DATABASE_URI)",
+            )
+        return _host_database_url(app, host_url)
     os.makedirs(app.instance_path, exist_ok=True)
-    return "sqlite:///" + os.path.join(app.instance_path, "kapu.sqlite3")
+    return "sqlite:///" + own_file
+
+
+def _host_database_url(app: Flask, value: str | URL) -> str:
+    """The app's Flask-SQLAlchemy URL, resolved as Flask-SQLAlchemy resolves it: a relative
+    SQLite path is in the instance folder."""
+    url = make_url(value)
+    if url.get_backend_name() != "sqlite":
+        return url.render_as_string(hide_password=False)
+    database = url.database or ""
+    if database in ("", ":memory:") or url.query.get("mode") == "memory":
+        raise KapuConfigError(
+            "KAPU_DATABASE_URL",
+            "the app's database is SQLite in memory, which a second engine cannot share: "
+            "set KAPU_DATABASE_URL",
+        )
+    prefix = "file:" if url.query.get("uri") and database.startswith("file:") else ""
+    path = database[len(prefix) :]
+    if not os.path.isabs(path):
+        os.makedirs(app.instance_path, exist_ok=True)
+        url = url.set(database=prefix + os.path.join(app.instance_path, path))
+    return url.render_as_string(hide_password=False)
 
 
 def _wire_login(app: Flask) -> None:
-    manager = LoginManager(app)
-    manager.user_loader(load_account)
-    manager.unauthorized_handler(lambda: get_state().handler("unauthorized", refuse_login)())
+    """Bring Flask-Login's LoginManager, unless the app has its own, which it keeps."""
+    if getattr(app, "login_manager", None) is None:
+        manager = AccountLoginManager(app)
+        manager.user_loader(load_account)
+        manager.unauthorized_handler(lambda: get_state().handler("unauthorized", refuse_login)())
+    # Connected either way: a LoginManager the app sets up after flask_kapu is its own too.
+    user_accessed.connect(end_host_login_if_stale, app)
 
 
 def _render_error(error: KapuHTTPError) -> ResponseReturnValue:
-    """Errors raised in host views: problem+json for JSON clients, else a page."""
-    if wants_json():
+    """Errors raised in host views: problem+json for JSON clients and API-only apps, else a
+    page."""
+    if wants_json() or not get_state().config.pages:
         return problem_response(error)
     return error_page(error)
 
@@ -299,7 +403,7 @@ def _unrouted_headers(response: Response) -> Response:
 
 def _remember_language(response: Response) -> Response:
     lang = request.args.get("lang")
-    if lang in i18n.LANGUAGES and request.cookies.get(i18n.COOKIE) != lang:
+    if lang in i18n.languages() and request.cookies.get(i18n.COOKIE) != lang:
         response.set_cookie(
             i18n.COOKIE,
             lang,

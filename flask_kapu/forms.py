@@ -20,6 +20,7 @@ __all__ = [
     "LoginForm",
     "RegisterForm",
     "TotpEnrolForm",
+    "UsernameForm",
 ]
 
 _REQUIRED = _l("This field is required.")
@@ -41,6 +42,12 @@ def _password(label: object) -> PasswordField:
 class LoginForm(FlaskForm):
     username = _text(_l("Username"))
     password = _password(_l("Password"))
+
+
+class UsernameForm(FlaskForm):
+    """A new username for an imported account whose old one breaks the rules."""
+
+    username = _text(_l("New username"))
 
 
 class ActionForm(FlaskForm):

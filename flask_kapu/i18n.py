@@ -1,20 +1,26 @@
 """flask_kapu's own translation domain and the language of a request.
 
 flask_kapu keeps its messages in a Babel domain of its own (``flask_kapu``),
-so they work whether or not the host app has catalogues, and a host adds a
-language by shipping ``<lang>/LC_MESSAGES/flask_kapu.po``. Hungarian is the
-source-of-truth language for users; message ids are English.
+so they work whether or not the host app has catalogues. A host overrides any
+message, or adds a language, with a compiled ``<lang>/LC_MESSAGES/flask_kapu.mo``
+in its own translations folder (``KAPU_TRANSLATION_DIRECTORIES``, by default its
+``BABEL_TRANSLATION_DIRECTORIES``): its catalogue is read after flask_kapu's, so
+its texts win. Hungarian is the source-of-truth language for users; message ids
+are English.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from importlib import resources
 from typing import Any
 
-from flask import Flask, has_request_context, request
+from babel.support import Translations
+from flask import Flask, current_app, has_app_context, has_request_context, request
 from flask_babel import Babel, Domain, force_locale
 
 from .config import KapuConfig
@@ -31,6 +37,7 @@ __all__ = [
     "force_locale",
     "gettext",
     "install",
+    "languages",
     "lazy_gettext",
     "method_label",
     "ngettext",
@@ -42,28 +49,79 @@ __all__ = [
 LANGUAGES = ("hu", "en")
 COOKIE = "kapu_lang"
 
-domain = Domain(
-    translation_directories=[str(resources.files("flask_kapu").joinpath("translations"))],
-    domain="flask_kapu",
-)
+_PACKAGE_CATALOGUES = str(resources.files("flask_kapu").joinpath("translations"))
+_EXTENSION = "kapu_i18n"
+
+
+@dataclasses.dataclass(frozen=True)
+class Catalogues:
+    """One app's ``flask_kapu`` catalogue folders (flask_kapu's first) and its languages."""
+
+    directories: tuple[str, ...]
+    languages: tuple[str, ...]
+
+
+class _AppDomain(Domain):  # type: ignore[misc]
+    """flask_kapu's domain over the current app's folders, cached per set of folders
+    (Flask-Babel's own cache is one per domain object, shared by every app)."""
+
+    def __init__(self) -> None:
+        super().__init__(translation_directories=[_PACKAGE_CATALOGUES], domain="flask_kapu")
+        self._caches: dict[tuple[str, ...], dict[Any, Translations]] = {}
+
+    @property
+    def translation_directories(self) -> list[str]:
+        catalogues = current_app.extensions.get(_EXTENSION) if has_app_context() else None
+        return list(catalogues.directories) if catalogues else [_PACKAGE_CATALOGUES]
+
+    def get_translations_cache(self, ctx: object) -> dict[Any, Translations]:
+        return self._caches.setdefault(tuple(self.translation_directories), {})
+
+
+domain = _AppDomain()
 gettext = domain.gettext
 ngettext = domain.ngettext
 lazy_gettext = domain.lazy_gettext
+
+
+def languages() -> tuple[str, ...]:
+    """Hungarian, English and the languages the current app added catalogues for."""
+    catalogues = current_app.extensions.get(_EXTENSION) if has_app_context() else None
+    return catalogues.languages if catalogues else LANGUAGES
 
 
 def select_locale() -> str:
     """``?lang=``, then the remembered cookie, then ``Accept-Language``, then Hungarian."""
     if not has_request_context():
         return "hu"
+    offered = languages()
     for candidate in (request.args.get("lang"), request.cookies.get(COOKIE)):
-        if candidate in LANGUAGES:
+        if candidate in offered:
             return candidate
-    return request.accept_languages.best_match(LANGUAGES) or "hu"
+    return request.accept_languages.best_match(offered) or "hu"
 
 
-def install(app: Flask) -> None:
-    """Give the app Flask-Babel with flask_kapu's selector, unless it has its own."""
-    if "babel" not in app.extensions:
+def install(app: Flask, config: KapuConfig) -> None:
+    """Find the app's own ``flask_kapu`` catalogues; give the app Flask-Babel with
+    flask_kapu's selector unless it has set Babel up itself or ``KAPU_BABEL`` is off."""
+    folders = config.translation_directories
+    if folders is None:
+        folders = tuple(app.config.get("BABEL_TRANSLATION_DIRECTORIES", "translations").split(";"))
+    host = [os.path.join(app.root_path, folder) for folder in folders]
+    added = sorted(
+        {
+            lang
+            for folder in host
+            if os.path.isdir(folder)
+            for lang in os.listdir(folder)
+            if os.path.isfile(os.path.join(folder, lang, "LC_MESSAGES", "flask_kapu.mo"))
+        }
+        - set(LANGUAGES)
+    )
+    app.extensions[_EXTENSION] = Catalogues(
+        directories=(_PACKAGE_CATALOGUES, *host), languages=(*LANGUAGES, *added)
+    )
+    if config.babel and "babel" not in app.extensions:
         app.config.setdefault("BABEL_DEFAULT_LOCALE", "hu")
         Babel(app, locale_selector=select_locale)
 
@@ -127,6 +185,9 @@ def event_label(event: str) -> str:
         "password_changed": gettext("Password changed"),
         "password_change_failed": gettext("Failed password change"),
         "password_verified": gettext("Password accepted, second factor asked"),
+        "username_asked": gettext("Password accepted, a new username asked"),
+        "username_chosen": gettext("New username chosen"),
+        "imported": gettext("Brought over from the previous system"),
         "password_check_failed": gettext("Wrong password while setting up Ügyfélkapu+"),
         "email_code_sent": gettext("E-mail code sent"),
         "stepped_up": gettext("Confirmed with Ügyfélkapu+"),

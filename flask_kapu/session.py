@@ -5,6 +5,11 @@ secret. It is cleared and re-issued at every login and level change, and an
 account-wide ``session_epoch`` lets a password change end every other session.
 A login waiting for its second factor is kept apart (``pending``) and is no
 login at all until a factor completes it; past its lifetime it is dropped.
+
+Flask-Login's user is the account itself, or, in an app with a LoginManager of
+its own, the host's user for the account; flask_kapu's proof then also names
+that user, so a host login that is no longer the one flask_kapu began
+(``bound``) counts as no login of flask_kapu's.
 """
 
 from __future__ import annotations
@@ -14,20 +19,25 @@ import contextlib
 import dataclasses
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Protocol
 
-from flask import g, session
-from flask_login import login_user, logout_user
+from flask import current_app, g, session
+from flask_login import LoginManager, login_user, logout_user
 
-from .errors import ServiceUnavailable
+from .errors import KapuConfigError, ServiceUnavailable
 from .levels import Proof
 from .store import Account
 
 __all__ = [
+    "AccountLoginManager",
+    "LoginUser",
     "PendingLogin",
     "add_method",
+    "bound",
     "current_proof",
+    "drop",
     "end",
+    "holds_login",
     "login_items",
     "pending",
     "pending_expired",
@@ -43,6 +53,34 @@ _KEY = "_kapu"
 _PENDING = "_kapu_pending"
 _CHALLENGE = "_kapu_webauthn"
 _CARRIED = ("csrf_token",)  # Flask-WTF's session key
+_FLASK_LOGIN = ("_user_id", "_fresh", "_id", "_remember_seconds")  # Flask-Login's keys
+
+
+class LoginUser(Protocol):
+    """Flask-Login's user protocol, as much of it as a login needs."""
+
+    def get_id(self) -> str | None: ...
+
+
+class AccountLoginManager(LoginManager):  # type: ignore[misc]
+    """The LoginManager flask_kapu brings to an app without one: its user is the account."""
+
+
+def own_login() -> bool:
+    """Whether Flask-Login's user is the account (flask_kapu brought the LoginManager)."""
+    return isinstance(getattr(current_app, "login_manager", None), AccountLoginManager)
+
+
+def _login(account: Account, user: LoginUser | None) -> None:
+    """``login_user`` with the user given, or the account itself in an app without a
+    LoginManager of its own; never the account as the host's user, whose ids differ."""
+    if user is None and not own_login():
+        raise KapuConfigError(
+            "user_for_account",
+            "the app has a LoginManager of its own: begin logins through flask_kapu.auth "
+            "(sign_in, add_method, rebind), which give the host's user",
+        )
+    login_user(account if user is None else user)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,12 +92,24 @@ class PendingLogin:
     password_time: datetime
 
 
-def start(account: Account, *, methods: Mapping[str, datetime], auth_time: datetime) -> None:
-    """Begin a fresh session for ``account``, proven with ``methods``."""
+def start(
+    account: Account,
+    *,
+    methods: Mapping[str, datetime],
+    auth_time: datetime,
+    user: LoginUser | None = None,
+) -> None:
+    """Begin a fresh session for ``account``, proven with ``methods``; Flask-Login's user is
+    ``user`` (the host's), or the account."""
     session.clear()
     g.pop("_kapu_proof", None)
-    session[_KEY] = proof_data(account, methods=methods, auth_time=auth_time)
-    login_user(account)
+    session[_KEY] = {**proof_data(account, methods=methods, auth_time=auth_time), **_bind(user)}
+    _login(account, user)
+
+
+def _bind(user: LoginUser | None) -> dict[str, Any]:
+    """The host's user a login was given to; nothing when that is the account itself."""
+    return {} if user is None or isinstance(user, Account) else {"u": user.get_id()}
 
 
 def proof_data(
@@ -75,12 +125,17 @@ def proof_data(
 
 
 def login_items(
-    account: Account, *, methods: Mapping[str, datetime], auth_time: datetime
+    account: Account,
+    *,
+    methods: Mapping[str, datetime],
+    auth_time: datetime,
+    user: LoginUser | None = None,
 ) -> dict[str, Any]:
-    """Every session item of a login: flask_kapu's proof and Flask-Login's user id."""
+    """Every session item of a login: flask_kapu's proof and Flask-Login's user id (of
+    ``user``, the host's user for the account in an app with a LoginManager of its own)."""
     return {
-        _KEY: proof_data(account, methods=methods, auth_time=auth_time),
-        "_user_id": account.get_id(),
+        _KEY: {**proof_data(account, methods=methods, auth_time=auth_time), **_bind(user)},
+        "_user_id": (account if user is None else user).get_id(),
         "_fresh": True,
     }
 
@@ -122,7 +177,9 @@ def _parse_pending() -> PendingLogin | None:
         return None
 
 
-def add_method(account: Account, method: str, *, at: datetime) -> None:
+def add_method(
+    account: Account, method: str, *, at: datetime, user: LoginUser | None = None
+) -> None:
     """Record a second factor: complete a pending login or step a session up (rotating it)."""
     proof = current_proof()
     waiting = _parse_pending()  # its lifetime was checked when the request found the account
@@ -135,7 +192,7 @@ def add_method(account: Account, method: str, *, at: datetime) -> None:
     else:
         raise LookupError("no login of this account to add a factor to")
     carried = _carried()
-    start(account, methods=methods, auth_time=auth_time)
+    start(account, user=user, methods=methods, auth_time=auth_time)
     session.update(carried)
 
 
@@ -161,7 +218,7 @@ def take_challenge(purpose: str) -> bytes | None:
         return None
 
 
-def rebind(account: Account, *, drop: str | None = None) -> None:
+def rebind(account: Account, *, drop: str | None = None, user: LoginUser | None = None) -> None:
     """Re-issue this session at ``account``'s new epoch (its password or factors changed).
 
     ``drop`` forgets a method the session proved with a factor now removed.
@@ -169,12 +226,13 @@ def rebind(account: Account, *, drop: str | None = None) -> None:
     data = dict(session.get(_KEY) or {})
     if drop is not None and isinstance(data.get("m"), dict):
         data["m"] = {m: at for m, at in data["m"].items() if m != drop}
+    data.pop("u", None)
     carried = _carried()
     session.clear()
     g.pop("_kapu_proof", None)
-    session[_KEY] = {**data, "e": account.session_epoch}
+    session[_KEY] = {**data, "e": account.session_epoch, **_bind(user)}
     session.update(carried)
-    login_user(account)
+    _login(account, user)
 
 
 def end() -> None:
@@ -185,6 +243,31 @@ def end() -> None:
         logout_user()
     session.clear()
     g.pop("_kapu_proof", None)
+
+
+def holds_login() -> bool:
+    """Whether the session carries a login flask_kapu began (well-formed or not)."""
+    return _KEY in session
+
+
+def bound() -> bool:
+    """Whether Flask-Login's user is still the host's user flask_kapu's login was given to:
+    the host's own ``logout_user`` or ``login_user`` since then ends flask_kapu's login."""
+    data = session.get(_KEY)
+    return isinstance(data, dict) and data.get("u") == session.get("_user_id")
+
+
+def drop(*, host: bool) -> None:
+    """End flask_kapu's login and, with ``host``, the host's login it began, while
+    Flask-Login is loading its user (so without ``logout_user``, which would load it
+    again); the host's remember-me cookie goes too."""
+    session.pop(_KEY, None)
+    session.pop(_PENDING, None)
+    g.pop("_kapu_proof", None)
+    if host:
+        for key in _FLASK_LOGIN:
+            session.pop(key, None)
+        session["_remember"] = "clear"
 
 
 def current_proof() -> Proof | None:

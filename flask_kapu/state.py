@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 from flask import current_app, request
 from werkzeug.wrappers import Response
@@ -13,6 +14,7 @@ from .identity import EidTokens, IdentityRegistry
 from .mail import Mailer, MailNotifier
 from .ratelimit import RateLimiter
 from .services import Context, Deps
+from .store import Account
 
 __all__ = ["KapuState", "get_state", "request_context"]
 
@@ -34,6 +36,8 @@ class KapuState:
     #: Refusal handlers by name, shared with the ``Kapu`` object so that one
     #: registered after ``init_app`` still applies.
     handlers: dict[str, RefusalHandler]
+    #: Hooks the host registers by decorator (``user_for_account``), shared the same way.
+    hooks: dict[str, Callable[[Account], Any]] = dataclasses.field(default_factory=dict)
 
     def handler(self, name: str, default: RefusalHandler) -> RefusalHandler:
         return self.handlers.get(name, default)

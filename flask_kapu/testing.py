@@ -20,6 +20,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from . import auth
 from . import session as kapu_session
 from .levels import Level
 from .mail import OutboxMailer
@@ -161,7 +162,9 @@ def kapu_login(app: Flask) -> Callable[..., None]:
         proven = {"password": when}
         if Level.parse(level) is Level.PLUSZ:
             proven.update({m: when for m in (methods or ("totp",))})
-        items = kapu_session.login_items(account, methods=proven, auth_time=when)
+        with app.test_request_context():  # the host's user, in an app with its own LoginManager
+            user = auth.user_for(account)
+            items = kapu_session.login_items(account, methods=proven, auth_time=when, user=user)
         with client.session_transaction() as sess:
             sess.clear()
             sess.update(items)

@@ -42,7 +42,7 @@ def portal_app(database: Path, port: int) -> Flask:
     app = create_app(
         {
             "SECRET_KEY": "browser test secret",
-            "KAPU_DATABASE_URL": f"sqlite:///{database}",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
             "KAPU_WEBAUTHN_ORIGINS": f"http://localhost:{port}",
             "KAPU_ARGON2_TIME_COST": 1,
             "KAPU_ARGON2_MEMORY_COST": 8,

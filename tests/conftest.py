@@ -26,6 +26,9 @@ from flask_kapu.state import KapuState, get_state
 from flask_kapu.store import Base, Meta
 from flask_kapu.store.migrate import upgrade
 
+#: The reference legacy host's fixtures (tests/legacy_app).
+pytest_plugins = ["conftest_legacy"]
+
 CODE_TOKEN = re.compile(r"^\s+([0-9A-Z]{5}-[0-9A-Z]{5})\s*$", re.MULTILINE)
 STRONG_PASSWORD = "Tavaszi-Szel-42"
 

@@ -669,3 +669,78 @@ def test_no_store_on_protected_views_can_be_switched_off(client, kapu_account, k
 
     assert "Cache-Control" not in client.get("/tax").headers
     assert "Cache-Control" not in client.get("/basic", headers=JSON).headers
+
+
+# --- async views and OPTIONS, as Flask-Login's own decorator ---------------------------------
+
+
+@pytest.fixture
+def host_views(views):
+    """``async def`` views behind each decorator, and views that answer OPTIONS themselves."""
+
+    @views.get("/async/basic")
+    @login_required
+    async def async_basic():
+        return "async basic"
+
+    @views.get("/async/tax")
+    @requires_plusz
+    async def async_tax():
+        return "async tax"
+
+    @views.get("/async/member")
+    @requires_level("ugyfelkapu")
+    async def async_member():
+        return "async member"
+
+    @views.route("/cors/basic", methods=["GET", "OPTIONS"])
+    @login_required
+    def cors_basic():
+        return "preflight answered by the view", 200, {"Allow": "GET, OPTIONS"}
+
+    @views.route("/cors/tax", methods=["GET", "OPTIONS"])
+    @requires_plusz(methods={"totp"})
+    def cors_tax():
+        return "preflight answered by the view", 200, {"Allow": "GET, OPTIONS"}
+
+    return views.test_client()
+
+
+@pytest.mark.parametrize("path", ["/async/basic", "/async/member"])
+def test_an_async_login_view_runs_for_a_login(host_views, kapu_account, kapu_login, path):
+    kapu_login(host_views, kapu_account())
+
+    response = host_views.get(path)
+
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == f"async {path.rsplit('/', 1)[1]}"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_an_async_plusz_view_runs_for_a_plusz_session(host_views, kapu_account, kapu_login):
+    kapu_login(host_views, kapu_account(), level="plusz")
+
+    assert host_views.get("/async/tax").get_data(as_text=True) == "async tax"
+
+
+def test_an_async_plusz_view_refuses_a_password_login(host_views, kapu_account, kapu_login):
+    kapu_login(host_views, kapu_account())
+
+    problem(host_views.get("/async/tax", headers=JSON), 401, "plusz_required")
+
+
+def test_an_async_view_refuses_an_anonymous_browser(host_views):
+    assert redirect_of(host_views.get("/async/basic")) == ("/kapu/login", "/async/basic")
+
+
+@pytest.mark.parametrize("path", ["/cors/basic", "/cors/tax"])
+def test_options_reaches_a_view_that_answers_it_without_a_login(host_views, path):
+    response = host_views.options(path)
+
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "preflight answered by the view"
+
+
+@pytest.mark.parametrize("path", ["/cors/basic", "/cors/tax"])
+def test_get_on_a_view_that_answers_options_still_needs_the_login(host_views, path):
+    problem(host_views.get(path, headers=JSON), 401, "login_required")

@@ -42,6 +42,7 @@ from flask import Flask, request
 from flask.testing import FlaskClient
 from flask_login import LoginManager
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select
+from werkzeug.security import generate_password_hash
 
 from flask_kapu import ACR, Kapu, KapuConfigError, current_account, requires_level, requires_plusz
 from flask_kapu import signals as kapu_signals
@@ -323,11 +324,27 @@ def test_the_build_writes_every_generated_file(tmp_path):
 
 
 def test_the_openapi_page_shows_the_document_the_app_serves(client):
+    """The docs show every way in; the docs' portal has no e-ID registry, so it serves
+    all but the e-ID operations."""
     served = client.get("/kapu/api/openapi.json").get_json()
-    assert served == kapu_docs.openapi_document()
+    assert served == document("/kapu/api", registration=["self_service"])
+    documented = kapu_docs.openapi_document()
+    assert {**documented, "paths": {}} == {**served, "paths": {}}
+    assert {p: documented["paths"][p] for p in served["paths"]} == served["paths"]
     text = page_text("json-api.md")
     assert "```{include} _generated/openapi.md\n```" in text
     assert "{download}`download it <_generated/openapi.json>`" in text
+
+
+def test_the_openapi_page_says_which_operations_depend_on_which_setting():
+    text = kapu_docs.openapi_markdown(kapu_docs.openapi_document())
+    register = text.split("#### `POST /kapu/api/register`", 1)[1].split("####", 1)[0]
+    eid_check = text.split("#### `POST /kapu/api/register/eid/check`", 1)[1].split("####", 1)[0]
+
+    assert "`KAPU_REGISTRATION_METHODS` includes `self_service`" in register
+    assert "`KAPU_REGISTRATION_METHODS` includes `eid`" in eid_check
+    assert "Kapu(registry=...)" in eid_check
+    assert "KAPU_PAGES" in text
 
 
 def test_the_cli_reference_covers_every_command():
@@ -875,14 +892,14 @@ def test_the_flask_login_app_after(examples):
     state_of(app).deps.store.dispose()
 
 
-def test_flask_kapu_refuses_an_app_with_its_own_login_manager(tmp_path):
+def test_flask_kapu_keeps_an_apps_own_login_manager_as_the_page_says(tmp_path):
     app = Flask("has_login_manager")
     app.config.update(FAST, KAPU_DATABASE_URL=db_url(tmp_path))
-    LoginManager(app)
-    with pytest.raises(KapuConfigError) as error:
-        Kapu(app)
-    message = str(error.value)
-    assert message.replace("\n", " ") in page_text("migrating-flask-login.md").replace("\n   ", " ")
+    manager = LoginManager(app)
+    Kapu(app)
+    assert app.login_manager is manager
+    assert "own\n`LoginManager` and keeps it" in page_text("existing-app.md")
+    state_of(app).deps.store.dispose()
 
 
 def test_the_template_overrides(tmp_path):
@@ -997,7 +1014,8 @@ def test_the_cli_session_runs(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Registered KisAnna; activation code mailed to anna@example.hu." in result.stdout
+    assert "Registered KisAnna.\nMAIL_SERVER is not set, so the activation mail" in result.stdout
+    assert "To: anna@example.hu" in result.stdout  # without MAIL_SERVER the mail is shown
     assert "Unlocked KisAnna." in result.stdout
     assert "Re-sealed 0 authenticator keys." in result.stdout
     assert result.stdout.startswith("flask_kapu database is up to date.")
@@ -1165,6 +1183,91 @@ def test_every_python_block_in_a_page_runs(examples, tmp_path, page, index):
     names, done = SNIPPET_NAMESPACES[page](tmp_path)
     exec(compile(block, f"{page}[{index}]", "exec"), names)  # noqa: S102 - our own docs
     done()
+
+
+# --- adding flask_kapu to an app that has users (existing-app.md) ---------------------------
+
+LEGACY_FIRST_REVISION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "l001"
+down_revision = None
+
+
+def upgrade():
+    op.create_table(
+        "users",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("email", sa.String(254), nullable=False),
+        sa.Column("username", sa.String(80), nullable=False, unique=True),
+        sa.Column("password_hash", sa.String(255), nullable=True),
+    )
+"""
+
+
+def test_the_existing_app_walkthrough_runs(tmp_path, monkeypatch):
+    """The page's app, its env.py and its revision: both histories migrate side by side,
+    autogenerate finds nothing to do, and a citizen signs in as the app's own user."""
+    site = tmp_path / "site"  # the app's folder, its instance folder inside
+    site.mkdir()
+    shutil.copy(EXAMPLES / "legacy_site.py", site)
+    spec = importlib.util.spec_from_file_location("legacy_site", site / "legacy_site.py")
+    assert spec is not None
+    assert spec.loader is not None
+    legacy = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "legacy_site", legacy)
+    spec.loader.exec_module(legacy)
+    app: Flask = legacy.create_app(
+        {**FAST, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'app.sqlite3'}"}
+    )
+    migrations = tmp_path / "migrations"
+    (migrations / "versions").mkdir(parents=True)
+    (migrations / "alembic.ini").write_text("[alembic]\n")
+    shutil.copy(EXAMPLES / "legacy_env.py", migrations / "env.py")
+    (migrations / "versions" / "l001_users.py").write_text(LEGACY_FIRST_REVISION)
+    shutil.copy(EXAMPLES / "legacy_revision.py", migrations / "versions" / "l002_links.py")
+    legacy.migrate.directory = str(migrations)  # the reader's ./migrations
+    runner = app.test_cli_runner()
+    for command in (["kapu", "db", "upgrade"], ["db", "upgrade"], ["db", "check"]):
+        result = runner.invoke(args=command)
+        assert result.exit_code == 0, (command, result.output)
+
+    with app.app_context():  # a user from before flask_kapu, with the app's own hash
+        legacy.db.session.add(
+            legacy.User(
+                email="anna@example.hu",
+                username="KisAnna",
+                password_hash=generate_password_hash("Regi-Jelszo-2019"),
+            )
+        )
+        legacy.db.session.commit()
+    shutil.copy(EXAMPLES / "legacy_users.py", site)
+    monkeypatch.syspath_prepend(str(site))
+    imported = runner.invoke(args=["kapu", "import-users", "--from-host", "legacy_users:users"])
+    assert imported.exit_code == 0, imported.output
+    assert "row 1: created KisAnna" in imported.output
+    again = runner.invoke(args=["kapu", "import-users", "--from-host", "legacy_users:users"])
+    assert "row 1: unchanged KisAnna" in again.output
+
+    client = app.test_client()
+    token = client.get("/kapu/api/session").get_json()["csrf_token"]
+    login = client.post(
+        "/kapu/api/login",
+        json={"username": "KisAnna", "password": "Regi-Jelszo-2019"},
+        headers={"X-CSRFToken": token},
+    )
+    assert login.status_code == 200, login.get_json()
+    assert client.get("/profile").get_json() == {"user": "KisAnna", "account": "KisAnna"}
+    with state_of(app).deps.store.reading() as repo:
+        account = repo.account_by_username("KisAnna")
+    assert account is not None
+    assert account.password_hash is not None
+    assert account.password_hash.startswith("$argon2id$")  # the old hash is gone
+    assert client.get("/notes").get_json() == {"notes": []}
+    state_of(app).deps.store.dispose()
+    with app.app_context():
+        legacy.db.engine.dispose()
 
 
 # --- the single-page app example, in Chromium ------------------------------------------------

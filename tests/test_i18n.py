@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from conftest import forget_keys, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "flask_kapu" / "translations"
@@ -112,3 +113,108 @@ def test_api_problems_speak_the_request_language(api):
     api.client.get("/kapu/api/session?lang=en")
     response = api.post("/login", {"username": "NincsIlyen", "password": "x"})
     assert response.get_json()["detail"].startswith("Wrong username or password")
+
+
+# --- the host's own catalogues and its own Babel ------------------------------------------
+
+
+def compiled_catalogue(folder: Path, language: str, messages: dict[str, str]) -> None:
+    """A tiny ``flask_kapu`` catalogue, compiled, as a host ships it."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+
+    target = folder / language / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    catalogue = Catalog(locale=language, domain="flask_kapu")
+    for message_id, text in messages.items():
+        catalogue.add(message_id, text)
+    with (target / "flask_kapu.mo").open("wb") as handle:
+        write_mo(handle, catalogue)
+
+
+@pytest.fixture
+def host_translations(tmp_path):
+    """The host's folder: one Hungarian message reworded, and German with one message."""
+    folder = tmp_path / "translations"
+    compiled_catalogue(folder, "hu", {"Log in to Ügyfélkapu": "Belépés a Mintaváros portálra"})
+    compiled_catalogue(folder, "de", {"Log in to Ügyfélkapu": "Anmeldung bei Ügyfélkapu"})
+    return folder
+
+
+@pytest.fixture
+def hosted(database_url, smtp_server):
+    """``hosted(**config)``: an app of the test host, closed after the test."""
+    made = []
+
+    def make(**config):
+        app, _ = make_app(database_url, smtp_server[1], **config)
+        made.append(app.extensions["kapu"])
+        return app
+
+    yield make
+    for state in made:
+        state.deps.store.dispose()
+
+
+def title(app, *args, **kwargs):
+    page = app.test_client().get("/kapu/login", *args, **kwargs).get_data(as_text=True)
+    return page.split("<h1>", 1)[1].split("</h1>", 1)[0].strip()
+
+
+@pytest.mark.parametrize(
+    "setting", ["KAPU_TRANSLATION_DIRECTORIES", "BABEL_TRANSLATION_DIRECTORIES"]
+)
+def test_a_host_catalogue_overrides_one_hungarian_message(hosted, host_translations, setting):
+    app = hosted(**{setting: str(host_translations)})
+    page = app.test_client().get("/kapu/login").get_data(as_text=True)
+
+    assert title(app) == "Belépés a Mintaváros portálra"
+    assert "Elfelejtette jelszavát?" in page  # the other messages stay flask_kapu's
+
+
+def test_a_host_catalogue_adds_a_language(hosted, host_translations):
+    app = hosted(KAPU_TRANSLATION_DIRECTORIES=[str(host_translations)])
+
+    assert title(app, query_string={"lang": "de"}) == "Anmeldung bei Ügyfélkapu"
+    assert title(app, headers={"Accept-Language": "de-AT,de;q=0.9"}) == "Anmeldung bei Ügyfélkapu"
+    german = app.test_client().get("/kapu/login?lang=de")
+    assert "kapu_lang=de" in german.headers["Set-Cookie"]
+    assert "Forgot your password?" in german.get_data(as_text=True)  # untranslated: English
+
+
+def test_another_app_in_the_same_process_keeps_flask_kapus_texts(hosted, host_translations):
+    hosted(KAPU_TRANSLATION_DIRECTORIES=str(host_translations))
+    title(hosted(KAPU_TRANSLATION_DIRECTORIES=str(host_translations)))
+    plain = hosted()
+
+    assert title(plain) == "Belépés az Ügyfélkapuba"
+    assert title(plain, query_string={"lang": "de"}) == "Belépés az Ügyfélkapuba"
+
+
+def test_a_host_babel_and_its_locale_selector_are_kept(database_url, smtp_server):
+    from flask import Flask
+    from flask_babel import Babel
+
+    from flask_kapu import Kapu
+
+    forget_keys(database_url)
+    app = Flask("host_app")
+    app.config.update(SECRET_KEY="test secret key", TESTING=True, KAPU_DATABASE_URL=database_url)
+    babel = Babel(app, locale_selector=lambda: "en")
+    Kapu(app)
+    try:
+        assert app.extensions["babel"].instance is babel
+        assert title(app) == "Log in to Ügyfélkapu"
+        assert title(app, query_string={"lang": "hu"}) == "Log in to Ügyfélkapu"
+    finally:
+        app.extensions["kapu"].deps.store.dispose()
+
+
+def test_with_kapu_babel_off_the_host_sets_babel_up_itself(hosted):
+    from flask_babel import Babel
+
+    app = hosted(KAPU_BABEL=False)
+    assert "babel" not in app.extensions
+
+    Babel(app, locale_selector=lambda: "en")
+    assert title(app) == "Log in to Ügyfélkapu"

@@ -1,6 +1,6 @@
 """A second factor of your own: codes checked by an SMS provider's verification API."""
 
-from flask_kapu import services
+from flask_kapu import auth, services
 from flask_kapu import session as kapu_session
 from flask_kapu.state import get_state, request_context
 
@@ -47,4 +47,4 @@ def step_up_with_sms(account, code):
     """Your step-up view calls this: attempt limits and audit as for the built-in methods."""
     deps = get_state().deps
     services.verify_code(deps, request_context(), account, method="sms", code=code)
-    kapu_session.add_method(account, "sms", at=deps.clock())
+    auth.add_method(account, "sms")  # the session steps up, rotated (your user kept, if any)

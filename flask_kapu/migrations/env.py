@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from flask_kapu.store.migrate import VERSION_TABLE
 from flask_kapu.store.models import Base
 
 connection = context.config.attributes["connection"]
@@ -11,7 +12,7 @@ context.configure(
     connection=connection,
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
-    version_table="kapu_alembic_version",
+    version_table=VERSION_TABLE,
 )
 with context.begin_transaction():
     context.run_migrations()

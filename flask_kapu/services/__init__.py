@@ -3,8 +3,9 @@
 from . import enrolment, passkeys
 from .base import Context, Deps, Notifier, PluszFactors
 from .credentials import change_password, request_reset, use_password_code
+from .imports import Imported, import_account
 from .keys import check_key_fingerprints, rotate_secrets
-from .login import login, logout
+from .login import choose_username, login, logout
 from .maintenance import purge, unlock
 from .plusz import SignedIn, send_email_code, usable_methods, verify_code
 from .registration import (
@@ -19,13 +20,16 @@ __all__ = [
     "LANGUAGES",
     "Context",
     "Deps",
+    "Imported",
     "Notifier",
     "PluszFactors",
     "Registration",
     "SignedIn",
     "change_password",
     "check_key_fingerprints",
+    "choose_username",
     "enrolment",
+    "import_account",
     "login",
     "logout",
     "passkeys",

@@ -22,7 +22,7 @@ from ..errors import WeakPassword
 from ..factors import EmailCodeFactor, Factor, RecoveryFactor, TotpFactor
 from ..passwords import PasswordHashing, PasswordPolicy
 from ..store import Account, Repository, Store
-from ..usernames import username_key, username_problems
+from ..usernames import MAX_LENGTH, username_key, username_problems
 
 __all__ = [
     "Context",
@@ -34,6 +34,7 @@ __all__ = [
     "audit",
     "find_account",
     "require_strong_password",
+    "storable_username",
 ]
 
 
@@ -125,14 +126,21 @@ def attempt_key(scope: str, username: str) -> str:
 
 
 def find_account(repo: Repository, username: str) -> Account | None:
-    """The account of an exact, NFC username; ``None`` at once for a name that breaks the rules.
+    """The account of an exact, NFC username.
 
-    Names that cannot exist never reach the database (a NUL, for one, is not
-    storable text in PostgreSQL).
+    A name that breaks the rules can only be an imported one still waiting for
+    its owner to choose another; names that cannot be stored never reach the
+    database (a NUL, for one, is not storable text in PostgreSQL).
     """
-    if username_problems(username):
+    if username_problems(username) and not storable_username(username):
         return None
     return repo.account_by_username(username)
+
+
+def storable_username(name: str) -> bool:
+    """Whether ``name`` fits the username column as printable text (an imported name may
+    break the Hungarian rules, but not this)."""
+    return 0 < len(name) <= MAX_LENGTH and name.isprintable()
 
 
 def require_strong_password(deps: Deps, password: str, *, username: str) -> None:

@@ -2,16 +2,19 @@
 
 Unknown usernames, wrong passwords and pending accounts take the same path:
 one argon2 verify (against a dummy hash when there is nothing to verify), one
-counted failure, one answer. A login whose account must prove a second
-factor ends half-way: the caller keeps it pending until ``verify_code``.
+counted failure, one answer. A hash imported from the host app is checked
+the same way, once, and replaced by argon2id in the login's transaction. A
+login whose account must prove a second factor ends half-way: the caller keeps
+it pending until ``verify_code``; so does one whose imported username breaks
+the rules, until ``choose_username``.
 """
 
 from __future__ import annotations
 
 from .. import signals
-from ..errors import InvalidCredentials
+from ..errors import InvalidCredentials, InvalidInput, LoginRequired, UsernameTaken
 from ..store import FailureOutcome
-from ..usernames import normalize
+from ..usernames import normalize, username_key, username_problems
 from .attempts import (
     LOGIN_SCOPE,
     count_failure,
@@ -24,7 +27,7 @@ from .attempts import (
 from .base import Context, Deps, audit, find_account
 from .plusz import SignedIn, login_factors
 
-__all__ = ["login", "logout"]
+__all__ = ["choose_username", "login", "logout"]
 
 
 def login(deps: Deps, ctx: Context, *, username: str, password: str) -> SignedIn:
@@ -58,16 +61,55 @@ def login(deps: Deps, ctx: Context, *, username: str, password: str) -> SignedIn
             outcome = held_lock(repo, key, now)
             if outcome is None:
                 repo.clear_failures(key)
-                if rehashed is not None:
-                    account.password_hash = rehashed
-                    repo.session.merge(account)
+                if rehashed is not None and stored is not None:
+                    # Only over the hash just checked: a concurrent change of password wins.
+                    repo.replace_password_hash(account.id, stored, rehashed)
                 second = login_factors(deps, repo, account)
                 event = "password_verified" if second else "login"
+                if account.must_choose_username:
+                    event = "username_asked"
                 audit(
                     repo, ctx, event, account_id=account.id, at=now, detail={"method": "password"}
                 )
     if outcome is not None or account is None:
         raise report_failure(deps, outcome, account, now=now, error=InvalidCredentials())
+    if not second and not account.must_choose_username:
+        deps.emit(signals.login_succeeded, account=account)
+    return SignedIn(account, second)
+
+
+def choose_username(
+    deps: Deps, ctx: Context, *, account_id: int, epoch: int, username: str
+) -> SignedIn:
+    """Give an imported account whose username breaks the rules the valid one its owner chose,
+    then go on with the login it interrupted (which may still need a second factor).
+
+    The new name is compared exactly from then on; the imported one stays recorded.
+    Raises :class:`InvalidInput`, :class:`UsernameTaken`, or :class:`LoginRequired`
+    when the login is no longer valid or has nothing to choose.
+    """
+    problems = username_problems(username)
+    if problems:
+        raise InvalidInput(errors={"username": problems})
+    name = normalize(username)
+    key = username_key(name)
+    now = deps.clock()
+    with deps.store.transaction() as repo:
+        account = repo.account(account_id)
+        if (
+            account is None
+            or not account.is_active
+            or account.session_epoch != epoch
+            or not account.must_choose_username
+        ):
+            raise LoginRequired(extra={"pending": None})
+        old = account.username
+        if repo.username_key_taken(key) or not repo.rename_account(account, name, key):
+            raise UsernameTaken(errors={"username": ["taken"]})
+        second = login_factors(deps, repo, account)
+        audit(repo, ctx, "username_chosen", account_id=account.id, at=now, detail={"from": old})
+        if not second:
+            audit(repo, ctx, "login", account_id=account.id, at=now, detail={"method": "password"})
     if not second:
         deps.emit(signals.login_succeeded, account=account)
     return SignedIn(account, second)

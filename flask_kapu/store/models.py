@@ -25,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from ..usernames import username_problems
+
 __all__ = [
     "Account",
     "AccountStatus",
@@ -91,6 +93,9 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The host app's username of an imported account, kept after the user chose another:
+    # importing the same user again finds the account by it.
+    imported_username: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     # Flask-Login's user protocol, without importing Flask into the store.
     is_authenticated = True
@@ -99,6 +104,12 @@ class Account(Base):
     @property
     def is_active(self) -> bool:
         return self.status == AccountStatus.ACTIVE.value
+
+    @property
+    def must_choose_username(self) -> bool:
+        """Imported with a username that breaks the rules: its owner must choose a valid one
+        before anything else (only an import can store such a name)."""
+        return bool(username_problems(self.username))
 
     def get_id(self) -> str:
         return str(self.id)

@@ -87,6 +87,35 @@ class Repository:
             return False
         return True
 
+    def account_by_imported_username(self, username: str) -> Account | None:
+        """The account imported under the host's exact ``username``, whatever it is called now."""
+        return self.session.scalars(
+            select(Account).where(Account.imported_username == username)
+        ).first()
+
+    def replace_password_hash(self, account_id: int, old: str, new: str) -> bool:
+        """Store ``new`` (a rehash, an imported hash's argon2id) if the hash is still ``old``."""
+        return (
+            self._changed(
+                update(Account)
+                .where(Account.id == account_id, Account.password_hash == old)
+                .values(password_hash=new)
+                .execution_options(synchronize_session=False)
+            )
+            == 1
+        )
+
+    def rename_account(self, account: Account, username: str, key: str) -> bool:
+        """Give ``account`` a new username unless another account holds its key meanwhile."""
+        try:
+            with self.session.begin_nested():
+                account.username = username
+                account.username_key = key
+                self.session.flush()
+        except IntegrityError:
+            return False
+        return True
+
     def bump_session_epoch(self, account: Account) -> None:
         account.session_epoch = Account.session_epoch + 1
         self.session.flush()

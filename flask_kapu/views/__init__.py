@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, abort, request
 
+from ..auth import current_account
 from ..config import KapuConfig
 from ..errors import FilesNotAccepted
-from . import api_plusz, html_plusz, html_security, openapi
+from ..state import get_state
+from . import api_plusz, api_username, html_plusz, html_security, html_username, openapi
 from .api import api
 from .html import error_page, html
 
 __all__ = [
     "api",
     "api_plusz",
+    "api_username",
     "error_page",
     "html",
     "html_plusz",
     "html_security",
+    "html_username",
     "openapi",
     "register_views",
 ]
@@ -29,6 +33,17 @@ def _refuse_files() -> None:
         raise FilesNotAccepted()
 
 
+def _pages_served() -> None:
+    """``KAPU_PAGES = False``: the app serves the JSON API only. The blueprint stays
+    registered for the mail templates, but none of its pages answers."""
+    if not get_state().config.pages:
+        abort(404)
+
+
+html.before_request(_pages_served)
+# flask_kapu's pages name the account, which is not ``current_user`` in an app with a
+# LoginManager of its own.
+html.context_processor(lambda: {"current_account": current_account})
 # After each blueprint's own checks: the body limit first (and the API's CSRF token).
 html.before_request(_refuse_files)
 api.before_request(_refuse_files)

@@ -6,7 +6,6 @@ from functools import partial
 from typing import Any
 
 from flask import Blueprint, jsonify, request
-from flask_login import current_user
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import BadRequest, HTTPException
@@ -15,7 +14,14 @@ from wtforms import ValidationError
 
 from .. import services
 from .. import session as kapu_session
-from ..auth import enrolled_methods, pending_account, sign_in
+from ..auth import (
+    current_account,
+    enrolled_methods,
+    pending_account,
+    rebind,
+    sign_in,
+    username_pending_account,
+)
 from ..errors import (
     CsrfFailed,
     InvalidInput,
@@ -33,6 +39,7 @@ from .common import (
     check_eid,
     end_session,
     limit_body,
+    offers,
     rate_limit,
     register_here,
     remember_device,
@@ -150,8 +157,8 @@ def accepted_terms(data: dict[str, Any]) -> None:
 
 def session_body(account: Account | None = None) -> dict[str, Any]:
     """The ``GET /session`` document of this session."""
-    if account is None and current_user.is_authenticated:
-        account = current_user._get_current_object()
+    if account is None and current_account.is_authenticated:
+        account = current_account._get_current_object()
     proof = kapu_session.current_proof() if account is not None else None
     body: dict[str, Any] = {
         "authenticated": False,
@@ -176,6 +183,8 @@ def session_body(account: Account | None = None) -> dict[str, Any]:
             plusz_time=plusz_time.isoformat() if plusz_time else None,
             enrolled_methods=enrolled_methods(account),
         )
+    elif username_pending_account() is not None:
+        body.update(pending="username")
     else:
         waiting = pending_account()
         if waiting is not None:
@@ -199,6 +208,8 @@ def session_view() -> Response:
 
 @api.post("/register")
 def register() -> tuple[Response, int]:
+    if not offers("self_service"):
+        raise NotFound()
     data = read_json()
     values = fields(data, "username", "email")
     state = get_state()
@@ -221,7 +232,7 @@ def registered(result: services.Registration) -> tuple[Response, int]:
 
 @api.post("/register/eid/check")
 def eid_check() -> Response:
-    if get_state().registry is None:
+    if not offers("eid"):
         raise NotFound()
     values = fields(read_json(), "document_id", "registration_code")
     person, token = check_eid(values["document_id"], values["registration_code"])
@@ -230,9 +241,9 @@ def eid_check() -> Response:
 
 @api.post("/register/eid")
 def eid_register() -> tuple[Response, int]:
-    state = get_state()
-    if state.registry is None:
+    if not offers("eid"):
         raise NotFound()
+    state = get_state()
     data = read_json()
     values = fields(data, "token", "username", "email")
     accepted_terms(data)
@@ -296,16 +307,16 @@ def forgot() -> tuple[Response, int]:
 
 @api.post("/password/change")
 def change_password() -> Response:
-    if not current_user.is_authenticated:
+    if not current_account.is_authenticated:
         raise LoginRequired()
     values = fields(read_json(), "current_password", "new_password")
     rate_limit("secrets", "password-change")
     account = services.change_password(
         get_state().deps,
         secret_context(),
-        account=current_user._get_current_object(),
+        account=current_account._get_current_object(),
         current_password=values["current_password"],
         new_password=values["new_password"],
     )
-    kapu_session.rebind(account)
+    rebind(account)
     return jsonify(session_body(account))

@@ -5,12 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, jsonify
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import services
 from .. import session as kapu_session
-from ..auth import acting_account, enrolled_methods, refusal
+from ..auth import (
+    acting_account,
+    add_method,
+    current_account,
+    enrolled_methods,
+    rebind,
+    refusal,
+)
 from ..errors import InvalidInput, LoginRequired, NotFound
 from ..state import get_state, request_context
 from ..store import Account, Factor
@@ -39,9 +45,9 @@ def _factor_id(raw: str) -> int:
 
 
 def logged_in() -> Account:
-    if not current_user.is_authenticated:
+    if not current_account.is_authenticated:
         raise LoginRequired(extra={"pending": None})
-    account: Account = current_user._get_current_object()
+    account: Account = current_account._get_current_object()
     return account
 
 
@@ -54,7 +60,7 @@ def may_change_factors(account: Account) -> None:
 
 
 def stepped_up(account: Account, method: str) -> Response:
-    kapu_session.add_method(account, method, at=get_state().deps.clock())
+    add_method(account, method)
     return jsonify(session_body(account))
 
 
@@ -174,7 +180,7 @@ def factor_email() -> tuple[Response, int]:
 
 
 def enrolled(account: Account, result: services.enrolment.Enrolled) -> tuple[Response, int]:
-    kapu_session.add_method(account, result.factor.method, at=get_state().deps.clock())
+    add_method(account, result.factor.method)
     body = {"factor": factor_json(result.factor), "recovery_codes": result.recovery_codes}
     return jsonify(body), 201
 
@@ -292,7 +298,7 @@ def factor_delete(factor_id: str) -> tuple[str, int]:
     removed = services.enrolment.remove_factor(
         get_state().deps, request_context(), account, factor_id=_factor_id(factor_id)
     )
-    kapu_session.rebind(account, drop=removed.method)
+    rebind(account, drop=removed.method)
     return "", 204
 
 

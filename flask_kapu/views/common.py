@@ -28,6 +28,7 @@ __all__ = [
     "language",
     "limit_body",
     "login_time",
+    "offers",
     "rate_limit",
     "register_here",
     "relying",
@@ -55,8 +56,14 @@ def language() -> str:
 
 
 def home_url() -> str:
+    """``KAPU_HOME_ENDPOINT``; else the app's ``/`` if it routes one, else the account's
+    own page, so that a login never lands on a page that does not exist."""
     endpoint = get_state().config.home_endpoint
-    return url_for(endpoint) if endpoint else "/"
+    if endpoint:
+        return url_for(endpoint)
+    if current_app.url_map.bind("").test("/", "GET"):
+        return "/"
+    return url_for("kapu.security")
 
 
 def rate_limit(kind: str, scope: str) -> None:
@@ -96,6 +103,14 @@ def too_long(values: dict[str, Any], limit: int = MAX_FIELD) -> None:
     }
     if errors:
         raise InvalidInput(errors=errors)
+
+
+def offers(method: str) -> bool:
+    """Whether the app offers the registration ``method`` (``KAPU_REGISTRATION_METHODS``);
+    e-ID registration also needs an identity registry."""
+    state = get_state()
+    offered = method in state.config.registration_methods
+    return offered and (method != "eid" or state.registry is not None)
 
 
 def register_here(

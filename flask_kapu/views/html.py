@@ -34,6 +34,7 @@ from .common import (
     home_url,
     language,
     limit_body,
+    offers,
     rate_limit,
     register_here,
     remember_device,
@@ -73,7 +74,8 @@ def page(
         template,
         **template_helpers(),
         help_text=state.config.help_text,
-        eid_enabled=state.registry is not None,
+        eid_enabled=offers("eid"),
+        self_service_enabled=offers("self_service"),
         kapu_lang=language(),
         **config_texts(state.config),
         **context,
@@ -153,6 +155,8 @@ def next_url() -> str:
 def signed_in(result: services.SignedIn) -> Response:
     """After a proven password: on to ``next``, or first to the second factor."""
     sign_in(result)
+    if result.account.must_choose_username:
+        return redirect(url_for("kapu.choose_username", next=next_url()))
     if result.second_factor:
         return redirect(url_for("kapu.plusz", next=next_url()))
     return redirect(next_url())
@@ -188,6 +192,8 @@ def logout() -> Response | Page:
 
 @html.route("/register", methods=["GET", "POST"])
 def register() -> Response | Page:
+    if not offers("self_service"):
+        abort(404)
     form = RegisterForm()
 
     def action() -> Page:
@@ -211,9 +217,9 @@ def register() -> Response | Page:
 
 @html.route("/register/eid", methods=["GET", "POST"])
 def register_eid() -> Response | Page:
-    state = get_state()
-    if state.registry is None:
+    if not offers("eid"):
         abort(404)
+    state = get_state()
     if request.method == "POST" and "token" in request.form:
         form = EidRegisterForm()
         person = state.eid_tokens.person(form.token.data or "")

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from .. import services
 from .. import session as kapu_session
-from ..auth import acting_account
+from ..auth import acting_account, add_method
 from ..errors import KapuHTTPError
 from ..forms import ActionForm, CodeEntryForm
 from ..i18n import problem_detail
@@ -119,5 +119,5 @@ def plusz_verify(method: str) -> Response | Page:
         return _plusz_page(
             account, pending, error.status, error.headers(), message=message, failed=(method, form)
         )
-    kapu_session.add_method(account, method, at=get_state().deps.clock())
+    add_method(account, method)
     return redirect(next_url())

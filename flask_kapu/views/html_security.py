@@ -12,13 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import redirect, request, url_for
-from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from .. import services
-from .. import session as kapu_session
-from ..auth import enrolled_methods, refusal
+from ..auth import add_method, current_account, enrolled_methods, rebind, refusal
 from ..errors import KapuHTTPError
 from ..forms import ActionForm, ChangePasswordForm, EmailEnrolForm, TotpEnrolForm
 from ..i18n import problem_detail
@@ -32,9 +30,9 @@ __all__: list[str] = []
 
 
 def _account() -> Account | None:
-    if not current_user.is_authenticated:
+    if not current_account.is_authenticated:
         return None
-    account: Account = current_user._get_current_object()
+    account: Account = current_account._get_current_object()
     return account
 
 
@@ -82,7 +80,7 @@ def _enrolling() -> tuple[Account | None, Response | None]:
 
 
 def _done(account: Account, method: str, codes: list[str]) -> Response | Page:
-    kapu_session.add_method(account, method, at=get_state().deps.clock())
+    add_method(account, method)
     if codes:
         return page("kapu/recovery_codes.html", 201, codes=codes, next=_next())
     return redirect(_next() or url_for("kapu.security", added=method))
@@ -115,7 +113,7 @@ def change_password() -> Response | Page:
     except KapuHTTPError as error:
         message = show_errors(form, error)
         return _security_page(account, error.status, form=form, password_message=message)
-    kapu_session.rebind(changed)
+    rebind(changed)
     return redirect(url_for("kapu.security", changed=1))
 
 
@@ -285,7 +283,7 @@ def remove_factor(factor_id: int) -> Response | Page:
         )
     except KapuHTTPError as error:
         return _security_page(account, error.status, message=problem_detail(error.problem))
-    kapu_session.rebind(account, drop=removed.method)
+    rebind(account, drop=removed.method)
     return redirect(url_for("kapu.security", removed=1))
 
 

@@ -7,12 +7,14 @@ the same contract as API.md.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Response, jsonify
 
 from ..state import get_state
 from .api import api
+from .common import offers
 
 __all__ = ["document"]
 
@@ -72,8 +74,24 @@ def _session_answer(status: int = 200) -> tuple[int, dict[str, Any]]:
     return status, _json(_ref("Session"), "The session after the change")
 
 
-def document(prefix: str) -> dict[str, Any]:
-    """The OpenAPI document for an API mounted at ``prefix`` (e.g. ``/kapu/api``)."""
+#: Operations served only when the app offers a way in (``KAPU_REGISTRATION_METHODS``).
+REGISTRATION_PATHS = {
+    "/register": "self_service",
+    "/register/eid/check": "eid",
+    "/register/eid": "eid",
+}
+_OFFERED = {
+    "self_service": "Served when `KAPU_REGISTRATION_METHODS` includes `self_service`.",
+    "eid": "Served when `KAPU_REGISTRATION_METHODS` includes `eid` and the app passes "
+    "`Kapu(registry=...)`.",
+}
+
+
+def document(
+    prefix: str, *, registration: Iterable[str] = ("self_service", "eid")
+) -> dict[str, Any]:
+    """The OpenAPI document for an API mounted at ``prefix`` (e.g. ``/kapu/api``), with the
+    registration operations of the ways in the app offers (``registration``)."""
     code_body = _body(["code"], {"code": _STR})
     # The current password: a first factor needs it unless the login is a few minutes old.
     password = {
@@ -155,6 +173,14 @@ def document(prefix: str) -> dict[str, Any]:
                 _session_answer(),
                 body=_body(["username", "password"], {"username": _STR, "password": _STR}),
                 errors=(401,),
+            )
+        },
+        "/username": {
+            "post": _operation(
+                "Choose a valid username for an imported account (login `pending: username`)",
+                _session_answer(),
+                body=_body(["username"], {"username": _STR}),
+                errors=(401, 409),
             )
         },
         "/logout": {"post": _operation("Log out", empty)},
@@ -332,6 +358,12 @@ def document(prefix: str) -> dict[str, Any]:
             )
         },
     }
+    offered = set(registration)
+    for path, method in REGISTRATION_PATHS.items():
+        if method in offered:
+            paths[path]["post"]["description"] = _OFFERED[method]
+        else:
+            del paths[path]
     csrf: list[dict[str, list[str]]] = [{"csrf": []}]
     for item in paths.values():
         for method, operation in item.items():
@@ -411,7 +443,7 @@ def _schemas() -> dict[str, Any]:
                 "auth_time": _TIME,
                 "plusz_time": _TIME,
                 "enrolled_methods": _METHODS,
-                "pending": {"enum": [None, "second_factor"]},
+                "pending": {"enum": [None, "second_factor", "username"]},
                 "methods": _METHODS,
                 "csrf_token": _STR,
             },
@@ -468,4 +500,5 @@ def _schemas() -> dict[str, Any]:
 
 @api.get("/openapi.json")
 def openapi() -> Response:
-    return jsonify(document(get_state().config.api_prefix))
+    offered = [method for method in _OFFERED if offers(method)]
+    return jsonify(document(get_state().config.api_prefix, registration=offered))

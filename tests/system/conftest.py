@@ -142,7 +142,7 @@ def instance_env(
     }
     env.update(
         SECRET_KEY=secret_key,
-        KAPU_DATABASE_URL=database_url,
+        SQLALCHEMY_DATABASE_URI=database_url,  # the one database, flask_kapu's tables too
         KAPU_RATELIMIT_STORAGE_URI=redis_url,
         KAPU_RATELIMIT_SECRETS=SECRETS_LIMIT,
         KAPU_RATELIMIT_MAIL=MAIL_LIMIT,
@@ -161,7 +161,7 @@ def seeder_config(*, database_url: str, smtp_port: int, secret_key: str) -> dict
     """The same settings for the test process's own copy of the app (it makes accounts)."""
     return {
         "SECRET_KEY": secret_key,
-        "KAPU_DATABASE_URL": database_url,
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "KAPU_RATELIMIT_STORAGE_URI": "memory://",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_port,
