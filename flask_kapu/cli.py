@@ -41,7 +41,12 @@ def db_upgrade() -> None:
 @kapu_cli.command("register")
 @click.argument("username")
 @click.argument("email")
-@click.option("--language", type=click.Choice(services.LANGUAGES), default="hu", show_default=True)
+@click.option(
+    "--language",
+    default="hu",
+    show_default=True,
+    help="The language of the account's mails: hu, en or one the app added a catalogue for.",
+)
 @click.option("--family-name", default=None, help="Family name, as on the ID.")
 @click.option("--given-name", default=None, help="Given name, as on the ID.")
 def register(

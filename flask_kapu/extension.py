@@ -86,8 +86,10 @@ class Kapu:
         codes = CodeHasher(secret_keys)
         mailer = self.mailer or mailer_from_config(app.config)
         notifier = MailNotifier(app, mailer, config)
+        catalogues = i18n.find_catalogues(app, config)
         deps = services.Deps(
             config=config,
+            languages=catalogues.languages,
             store=Store(_database_url(app, config)),
             hashing=PasswordHashing(
                 time_cost=config.argon2_time_cost,
@@ -119,7 +121,7 @@ class Kapu:
             hooks=self._hooks,
         )
         _wire_login(app)
-        i18n.install(app, config)
+        i18n.install(app, config, catalogues)
         register_views(app, config)
         app.register_error_handler(KapuHTTPError, _render_error)
         app.after_request(_remember_language)

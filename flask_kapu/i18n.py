@@ -28,12 +28,14 @@ from .config import KapuConfig
 __all__ = [
     "COOKIE",
     "LANGUAGES",
+    "Catalogues",
     "config_texts",
     "domain",
     "duration_text",
     "event_label",
     "field_message",
     "field_messages",
+    "find_catalogues",
     "force_locale",
     "gettext",
     "install",
@@ -101,9 +103,9 @@ def select_locale() -> str:
     return request.accept_languages.best_match(offered) or "hu"
 
 
-def install(app: Flask, config: KapuConfig) -> None:
-    """Find the app's own ``flask_kapu`` catalogues; give the app Flask-Babel with
-    flask_kapu's selector unless it has set Babel up itself or ``KAPU_BABEL`` is off."""
+def find_catalogues(app: Flask, config: KapuConfig) -> Catalogues:
+    """flask_kapu's catalogues and the app's own ``flask_kapu`` ones, which win; the
+    languages are Hungarian, English and each one the app added a catalogue for."""
     folders = config.translation_directories
     if folders is None:
         folders = tuple(app.config.get("BABEL_TRANSLATION_DIRECTORIES", "translations").split(";"))
@@ -118,9 +120,13 @@ def install(app: Flask, config: KapuConfig) -> None:
         }
         - set(LANGUAGES)
     )
-    app.extensions[_EXTENSION] = Catalogues(
-        directories=(_PACKAGE_CATALOGUES, *host), languages=(*LANGUAGES, *added)
-    )
+    return Catalogues(directories=(_PACKAGE_CATALOGUES, *host), languages=(*LANGUAGES, *added))
+
+
+def install(app: Flask, config: KapuConfig, catalogues: Catalogues) -> None:
+    """Use ``catalogues`` in this app; give the app Flask-Babel with flask_kapu's
+    selector unless it has set Babel up itself or ``KAPU_BABEL`` is off."""
+    app.extensions[_EXTENSION] = catalogues
     if config.babel and "babel" not in app.extensions:
         app.config.setdefault("BABEL_DEFAULT_LOCALE", "hu")
         Babel(app, locale_selector=select_locale)

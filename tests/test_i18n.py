@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from conftest import forget_keys, make_app
+from conftest import Api, forget_keys, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "flask_kapu" / "translations"
@@ -137,7 +137,14 @@ def host_translations(tmp_path):
     """The host's folder: one Hungarian message reworded, and German with one message."""
     folder = tmp_path / "translations"
     compiled_catalogue(folder, "hu", {"Log in to Ügyfélkapu": "Belépés a Mintaváros portálra"})
-    compiled_catalogue(folder, "de", {"Log in to Ügyfélkapu": "Anmeldung bei Ügyfélkapu"})
+    compiled_catalogue(
+        folder,
+        "de",
+        {
+            "Log in to Ügyfélkapu": "Anmeldung bei Ügyfélkapu",
+            "Your Ügyfélkapu activation code": "Ihr Ügyfélkapu-Aktivierungscode",
+        },
+    )
     return folder
 
 
@@ -180,6 +187,34 @@ def test_a_host_catalogue_adds_a_language(hosted, host_translations):
     german = app.test_client().get("/kapu/login?lang=de")
     assert "kapu_lang=de" in german.headers["Set-Cookie"]
     assert "Forgot your password?" in german.get_data(as_text=True)  # untranslated: English
+
+
+def test_an_added_language_names_the_page_and_is_the_accounts_mail_language(
+    hosted, host_translations, mailbox
+):
+    app = hosted(KAPU_TRANSLATION_DIRECTORIES=[str(host_translations)])
+    client = app.test_client()
+    page = client.get("/kapu/register?lang=de").get_data(as_text=True)
+    assert '<html lang="de">' in page
+
+    api = Api(client)
+    response = api.post(
+        "/register",
+        {
+            "username": "KisAnna",
+            "email": "anna@example.hu",
+            "accept_terms": True,
+            "person": {"family_name": "Kiss", "given_name": "Anna", "birth_date": "1988-04-12"},
+        },
+    )
+
+    assert response.status_code == 201, response.get_json()
+    with app.extensions["kapu"].deps.store.reading() as repo:
+        account = repo.account_by_username("KisAnna")
+    assert account is not None
+    assert account.language == "de"
+    (mail,) = mailbox.wait_for("anna@example.hu")
+    assert mail["Subject"].endswith("Ihr Ügyfélkapu-Aktivierungscode")
 
 
 def test_another_app_in_the_same_process_keeps_flask_kapus_texts(hosted, host_translations):

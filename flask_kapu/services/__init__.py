@@ -9,7 +9,6 @@ from .login import choose_username, login, logout
 from .maintenance import purge, unlock
 from .plusz import SignedIn, send_email_code, usable_methods, verify_code
 from .registration import (
-    LANGUAGES,
     Registration,
     register,
     resend_activation,
@@ -17,7 +16,6 @@ from .registration import (
 )
 
 __all__ = [
-    "LANGUAGES",
     "Context",
     "Deps",
     "Imported",

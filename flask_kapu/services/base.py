@@ -89,6 +89,7 @@ class Deps:
     notifier: Notifier
     sender: object
     plusz: PluszFactors
+    languages: tuple[str, ...] = ("hu", "en")  # Hungarian, English and the app's added ones
 
     def emit(self, signal: NamedSignal, **data: Any) -> None:
         signal.send(self.sender, **data)

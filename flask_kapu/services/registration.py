@@ -22,7 +22,6 @@ from ..usernames import normalize, username_key, username_problems
 from .base import Context, Deps, audit, find_account
 
 __all__ = [
-    "LANGUAGES",
     "PASSWORD_CODE_PURPOSES",
     "Registration",
     "issue_password_code",
@@ -32,7 +31,6 @@ __all__ = [
     "validate_person",
 ]
 
-LANGUAGES = ("hu", "en")
 PASSWORD_CODE_PURPOSES = ("activation", "reset")
 _PERSON_FIELDS = (
     "family_name",
@@ -73,7 +71,7 @@ def register(
     address = normalize_email(email)
     if address is None:
         errors["email"] = ["email"]
-    if language not in LANGUAGES:
+    if language not in deps.languages:
         errors["language"] = ["choice"]
     if errors or address is None:
         raise InvalidInput(errors=errors)

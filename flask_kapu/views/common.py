@@ -12,7 +12,7 @@ from flask_babel import get_locale
 from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
-from .. import devices, services
+from .. import devices, i18n, services
 from .. import session as kapu_session
 from ..errors import EidNotRecognised, InvalidInput, NotFound, ServiceUnavailable
 from ..factors.webauthn import Relying
@@ -50,9 +50,9 @@ def limit_body() -> None:
 
 
 def language() -> str:
-    """The request's language, one flask_kapu speaks."""
+    """The request's language: Hungarian, English or one the app added a catalogue for."""
     locale = get_locale()
-    return locale.language if locale is not None and locale.language in ("hu", "en") else "hu"
+    return str(locale) if locale is not None and str(locale) in i18n.languages() else "hu"
 
 
 def home_url() -> str:
