@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -33,7 +32,7 @@ from ..errors import (
 from ..i18n import problem_detail
 from ..levels import acr_for
 from ..responses import PROBLEM_JSON, problem_response
-from ..state import get_state, request_context
+from ..state import get_state
 from ..store import Account
 from .common import (
     check_eid,
@@ -43,6 +42,7 @@ from .common import (
     rate_limit,
     register_here,
     remember_device,
+    reset_later,
     secret_context,
     security_headers,
     too_long,
@@ -291,17 +291,7 @@ def logout() -> tuple[str, int]:
 @api.post("/password/forgot")
 def forgot() -> tuple[Response, int]:
     values = fields(read_json(), "username", "email")
-    rate_limit("mail", "forgot")
-    state = get_state()
-    state.notifier.run_later(
-        partial(
-            services.request_reset,
-            state.deps,
-            request_context(),
-            username=values["username"],
-            email=values["email"],
-        )
-    )
+    reset_later(username=values["username"], email=values["email"])
     return jsonify({}), 202
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from flask import current_app, g, request, url_for
@@ -34,6 +35,7 @@ __all__ = [
     "relying",
     "remember_device",
     "require_offered",
+    "reset_later",
     "secret_context",
     "security_headers",
     "too_long",
@@ -92,6 +94,22 @@ def remember_device(response: Response, account: Account) -> Response:
         now=state.deps.clock(),
     )
     return response
+
+
+def reset_later(*, username: str, email: str) -> None:
+    """Forgot password: the lookup, the code and the mail run after the answer, so that
+    the answer takes the same time whether or not the account exists (per-IP limited)."""
+    rate_limit("mail", "forgot")
+    state = get_state()
+    state.notifier.run_later(
+        partial(
+            services.request_reset,
+            state.deps,
+            request_context(),
+            username=username,
+            email=email,
+        )
+    )
 
 
 def too_long(values: dict[str, Any], limit: int = MAX_FIELD) -> None:

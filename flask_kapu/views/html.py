@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from ..forms import (
 from ..i18n import config_texts, field_message, problem_detail, template_helpers
 from ..mail import OutboxMailer
 from ..responses import safe_next
-from ..state import get_state, request_context
+from ..state import get_state
 from .common import (
     check_eid,
     end_session,
@@ -38,6 +37,7 @@ from .common import (
     rate_limit,
     register_here,
     remember_device,
+    reset_later,
     secret_context,
     security_headers,
     unavailable,
@@ -276,17 +276,7 @@ def password_forgot() -> Response | Page:
     form = ForgotForm()
 
     def action() -> Page:
-        rate_limit("mail", "forgot")
-        state = get_state()
-        state.notifier.run_later(
-            partial(
-                services.request_reset,
-                state.deps,
-                request_context(),
-                username=form.username.data,
-                email=form.email.data,
-            )
-        )
+        reset_later(username=form.username.data, email=form.email.data)
         return page("kapu/forgot_sent.html", 202)
 
     return handle(form, "kapu/forgot.html", action)
