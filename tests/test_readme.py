@@ -55,7 +55,10 @@ def load_app(folder: Path):
 
 
 @pytest.fixture
-def folder(tmp_path):
+def folder(tmp_path, monkeypatch):
+    """The README's block as ``app.py``; outside debug mode, as in the README, even if a
+    test before this one ran a ``flask --debug`` command in this process."""
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
     (tmp_path / "app.py").write_text(readme_block("Add it to your app"), "utf-8")
     return tmp_path
 
