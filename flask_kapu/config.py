@@ -317,7 +317,7 @@ SETTINGS: tuple[Setting, ...] = (
         "KAPU_TIMEZONE",
         "Europe/Budapest",
         "str",
-        "Zone of the times pages, mails and activity lists show, and in which a sunset `date` starts.",
+        "Zone of the times pages, mails and lists show; a sunset `date` starts at its midnight.",
         _zone,
     ),
     Setting(

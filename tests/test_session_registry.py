@@ -306,7 +306,11 @@ def test_a_step_up_updates_the_same_row_and_retires_the_old_cookie(
     (row,) = rows(state, who.account.id)
     assert (row.level, row.methods) == ("plusz", ["password", "totp"])
     assert api.client.get("/protected").status_code == 200
+    in_flight = browser_with(app, before)  # a request sent before the answer arrived
+    assert not refused_json(in_flight)
+    clock.advance(seconds=sessions.ROTATION_GRACE.total_seconds() + 1)
     assert refused_json(browser_with(app, before))
+    assert api.client.get("/protected").status_code == 200
 
 
 # --- password change and factor removal end the other sessions -----------------------------

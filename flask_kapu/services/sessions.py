@@ -37,6 +37,9 @@ __all__ = [
 TOKEN_PURPOSE = "session"  # noqa: S105 - a hash purpose, not a secret
 #: ``last_seen_at`` is written no more often than this.
 TOUCH_EVERY = timedelta(minutes=1)
+# After a step-up rotates the token, the cookie before it still opens the session (at the
+# level that cookie proves) this long, so that requests already on their way do not fail.
+ROTATION_GRACE = timedelta(seconds=30)
 _TICK = timedelta(microseconds=1)  # "seen a minute ago or earlier" as a strict comparison
 
 
@@ -111,6 +114,7 @@ def live_session(deps: Deps, *, account_id: int, epoch: int, token: str) -> Live
         token_hashes(deps, token),
         now=now,
         idle_since=now - deps.config.session_idle_timeout,
+        rotated_since=now - ROTATION_GRACE,
     )
     if found is None or not found.account.is_active or found.account.session_epoch != epoch:
         return None

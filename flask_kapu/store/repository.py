@@ -554,7 +554,14 @@ class Repository:
                 LoginSession.revoked_at.is_(None),
                 LoginSession.expires_at > now,
             )
-            .values(token_hash=new_hash, level=level, methods=methods, last_seen_at=now)
+            .values(
+                previous_token_hash=LoginSession.token_hash,
+                rotated_at=now,
+                token_hash=new_hash,
+                level=level,
+                methods=methods,
+                last_seen_at=now,
+            )
             .returning(LoginSession.id)
         )
         return None if row_id is None else int(row_id)
@@ -590,7 +597,9 @@ class Repository:
         if only is not None:
             statement = statement.where(LoginSession.id == only)
         if hashes is not None:
-            statement = statement.where(LoginSession.token_hash.in_(hashes))
+            statement = statement.where(
+                LoginSession.token_hash.in_(hashes) | LoginSession.previous_token_hash.in_(hashes)
+            )
         return self._changed(statement.values(revoked_at=now))
 
     def live_sessions(
