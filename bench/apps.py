@@ -20,7 +20,8 @@ from flask_security import Security, SQLAlchemyUserDatastore, auth_required
 from flask_kapu import Kapu, requires_plusz
 from flask_kapu import login_required as kapu_login_required
 from flask_kapu import session as kapu_session
-from flask_kapu.state import KapuState
+from flask_kapu.services import sessions
+from flask_kapu.state import KapuState, request_context
 
 from .data import Database
 from .models import FlUser, Role, User, fl_db, fs_db
@@ -159,9 +160,14 @@ def kapu_app(database_url: str, *, name: str = "bench_kapu") -> KapuApp:
         if account is None:
             return "no such account", 404
         methods = {"password": now}
+        level = "ugyfelkapu"
         if request.args.get("level") == "plusz":
             methods["totp"] = now
-        kapu_session.start(account, methods=methods, auth_time=now)
+            level = "plusz"
+        _row, token = sessions.open_session(
+            state.deps, request_context(), account, level=level, methods=methods, now=now
+        )
+        kapu_session.start(account, methods=methods, auth_time=now, token=token)
         return "ok", 200
 
     return KapuApp(app, kapu, clock)

@@ -13,7 +13,8 @@ begins, re-issues or ends is the host's login too.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, g
@@ -30,8 +31,9 @@ from .errors import (
     PluszRequired,
     ServiceUnavailable,
 )
-from .services import SignedIn, usable_methods
-from .state import get_state
+from .levels import Level, Proof
+from .services import SignedIn, sessions, usable_methods
+from .state import get_state, request_context
 from .store import Account
 
 __all__ = [
@@ -72,44 +74,113 @@ def user_for(account: Account) -> Any:
 def sign_in(result: SignedIn) -> None:
     """Start the session a password (or code) earned: full, or waiting for a second factor
     or for an imported account's owner to choose a valid username."""
-    now = get_state().deps.clock()
+    deps = get_state().deps
+    now = deps.clock()
     if result.second_factor or result.account.must_choose_username:
-        kapu_session.start_pending(result.account, at=now)
-    else:
-        kapu_session.start(
-            result.account, user=user_for(result.account), methods={"password": now}, auth_time=now
-        )
+        kapu_session.start_pending(result.account, at=now)  # no session row until it completes
+        return
+    user = user_for(result.account)
+    methods = {"password": now}
+    row, token = sessions.open_session(
+        deps, request_context(), result.account, level=_level(methods), methods=methods, now=now
+    )
+    kapu_session.start(result.account, user=user, methods=methods, auth_time=now, token=token)
+    kapu_session.mark_checked(row.id)
 
 
 def add_method(account: Account, method: str) -> None:
-    """Record a second factor just proven: complete a pending login or step the session up."""
-    now = get_state().deps.clock()
-    kapu_session.add_method(account, method, user=user_for(account), at=now)
+    """Record a second factor just proven: complete a pending login (its session row is
+    created now) or step the session up (its row records the new level, its token rotates).
+
+    Raises :class:`LoginRequired` when the session stepped up was ended meanwhile.
+    """
+    deps = get_state().deps
+    now = deps.clock()
+    user = user_for(account)
+    methods, auth_time, stepping_up = kapu_session.next_login(account, method, at=now)
+    token = kapu_session.session_token()
+    if stepping_up and token is not None:
+        reissued = sessions.reissue(
+            deps, account_id=account.id, token=token, level=_level(methods), methods=methods
+        )
+        if reissued is None:
+            kapu_session.end()
+            raise LoginRequired(extra={"pending": None})
+        row_id, token = reissued
+    else:
+        row, token = sessions.open_session(
+            deps, request_context(), account, level=_level(methods), methods=methods, now=now
+        )
+        row_id = row.id
+    kapu_session.add_method(account, methods=methods, auth_time=auth_time, token=token, user=user)
+    kapu_session.mark_checked(row_id)
 
 
 def rebind(account: Account, *, drop: str | None = None) -> None:
-    """Keep this session at ``account``'s new epoch (see :func:`flask_kapu.session.rebind`)."""
-    kapu_session.rebind(account, user=user_for(account), drop=drop)
+    """Keep this session at ``account``'s new epoch (see :func:`flask_kapu.session.rebind`):
+    its session row stays, with what it still proves and a new token.
+
+    Raises :class:`LoginRequired` when the session was ended meanwhile.
+    """
+    deps = get_state().deps
+    proof = kapu_session.current_proof()
+    token = kapu_session.session_token()
+    reissued = None
+    if proof is not None and token is not None and proof.account_id == account.id:
+        methods = {m: at for m, at in proof.methods.items() if m != drop}
+        reissued = sessions.reissue(
+            deps, account_id=account.id, token=token, level=_level(methods), methods=methods
+        )
+    if reissued is None:
+        kapu_session.end()
+        raise LoginRequired(extra={"pending": None})
+    row_id, token = reissued
+    kapu_session.rebind(account, user=user_for(account), drop=drop, token=token)
+    kapu_session.mark_checked(row_id)
+
+
+def _level(methods: Mapping[str, datetime]) -> str:
+    """The level a login with ``methods`` has reached, as a session row records it."""
+    return (Level.PLUSZ if set(methods) - {"password"} else Level.UGYFELKAPU).label
+
+
+def _store_down() -> ServiceUnavailable:
+    """Note that the database is down: raised once per request, later lookups in the same
+    request (the error page itself) see no account, so the 503 can be rendered."""
+    g._kapu_store_down = True
+    current_app.logger.exception("database unavailable while loading the session's account")
+    return ServiceUnavailable()
 
 
 def _live_account(account_id: int, epoch: int) -> Account | None:
-    """The account, if it is still active at the session's epoch.
-
-    With the database down this raises :class:`ServiceUnavailable` once per
-    request; later lookups in the same request (the error page itself) see
-    no account, so the 503 can be rendered.
-    """
+    """The account of a pending login, if it is still active at the login's epoch."""
     if g.get("_kapu_store_down"):
         return None
     try:
         account = get_state().deps.store.load_account(account_id)
     except DBAPIError:
-        g._kapu_store_down = True
-        current_app.logger.exception("database unavailable while loading the session's account")
-        raise ServiceUnavailable() from None
+        raise _store_down() from None
     if account is None or not account.is_active or account.session_epoch != epoch:
         return None
     return account
+
+
+def _live_login(proof: Proof) -> Account | None:
+    """The account of a login, if it is still active at the login's epoch and its session
+    row is live (not revoked, idle or expired): one statement reads both."""
+    token = kapu_session.session_token()
+    if token is None or g.get("_kapu_store_down"):
+        return None
+    try:
+        found = sessions.live_session(
+            get_state().deps, account_id=proof.account_id, epoch=proof.epoch, token=token
+        )
+    except DBAPIError:
+        raise _store_down() from None
+    if found is None:
+        return None
+    kapu_session.mark_checked(found.session_id)
+    return found.account
 
 
 def _session_account() -> Account | None:
@@ -121,7 +192,7 @@ def _session_account() -> Account | None:
     if cached is not None and cached[0] is proof:  # a re-issued login is parsed anew
         account: Account | None = cached[1]
         return account
-    account = _live_account(proof.account_id, proof.epoch)
+    account = _live_login(proof)
     g._kapu_account = (proof, account)
     return account
 

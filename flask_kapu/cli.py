@@ -215,6 +215,43 @@ def unlock(username: str) -> None:
     click.echo(f"Unlocked {username}.")
 
 
+@kapu_cli.command("disable")
+@click.argument("username")
+@click.option("--reason", required=True, help="Why, for the audit trail (up to 255 characters).")
+def disable(username: str, reason: str) -> None:
+    """Stop USERNAME from logging in and end its sessions; login answers it like a wrong
+    password."""
+    why = _reason(reason)
+    if why is None:
+        raise click.ClickException("--reason must say why, in up to 255 printable characters")
+    ctx = services.Context(user_agent="flask kapu disable")
+    if not services.closing.disable_account(get_state().deps, ctx, username=username, reason=why):
+        raise click.ClickException(f"No account named {username!r} (usernames are case-sensitive).")
+    click.echo(f"Disabled {username}; its sessions have ended.")
+
+
+@kapu_cli.command("enable")
+@click.argument("username")
+@click.option("--reason", default=None, help="Why, for the audit trail (optional).")
+def enable(username: str, reason: str | None) -> None:
+    """Let the disabled USERNAME log in again."""
+    why = _reason(reason) if reason is not None else None
+    if reason is not None and why is None:
+        raise click.ClickException("--reason must be up to 255 printable characters")
+    ctx = services.Context(user_agent="flask kapu enable")
+    if not services.closing.enable_account(get_state().deps, ctx, username=username, reason=why):
+        raise click.ClickException(
+            f"No disabled account named {username!r} (usernames are case-sensitive)."
+        )
+    click.echo(f"Enabled {username}.")
+
+
+def _reason(raw: str) -> str | None:
+    """An operator's reason as stored: trimmed, printable, at most 255 characters."""
+    text = raw.strip()
+    return text if 0 < len(text) <= 255 and text.isprintable() else None
+
+
 @kapu_cli.command("reset-factors")
 @click.argument("username")
 def reset_factors(username: str) -> None:
@@ -238,11 +275,14 @@ def rotate_keys() -> None:
 
 @kapu_cli.command("purge")
 def purge() -> None:
-    """Remove expired codes, idle counters and never-activated accounts past their time."""
+    """Remove expired codes, idle counters, never-activated accounts, audit events and
+    login sessions past their time."""
     result = services.purge(get_state().deps)
     click.echo(
         f"Removed {result.codes} codes, {result.accounts} never-activated accounts, "
-        f"{result.counters} attempt counters and {result.stale} stale second-factor rows."
+        f"{result.counters} attempt counters, {result.stale} stale second-factor rows, "
+        f"{result.events} audit events, {result.sessions} ended login sessions and "
+        f"{result.browsers} remembered browsers forgotten or expired."
     )
 
 

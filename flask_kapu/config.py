@@ -54,6 +54,13 @@ def _count(key: str, value: object) -> int:
     return value
 
 
+def _days(key: str, value: object) -> int:
+    days = _count(key, value)
+    if days > 365:
+        raise KapuConfigError(key, f"at most 365 days, got {value!r}")
+    return days
+
+
 def _bool(key: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise KapuConfigError(key, f"expected True or False, got {value!r}")
@@ -279,6 +286,20 @@ SETTINGS: tuple[Setting, ...] = (
         _duration,
     ),
     Setting(
+        "KAPU_SESSION_IDLE_TIMEOUT",
+        timedelta(minutes=30),
+        "timedelta | seconds",
+        "A session unused this long is over (checked server-side at every request).",
+        _duration,
+    ),
+    Setting(
+        "KAPU_SESSION_LIFETIME",
+        timedelta(hours=12),
+        "timedelta | seconds",
+        "A session is over this long after its login, however busy (server-side).",
+        _duration,
+    ),
+    Setting(
         "KAPU_FRESH_LOGIN_MAX_AGE",
         timedelta(minutes=5),
         "timedelta | seconds",
@@ -296,7 +317,7 @@ SETTINGS: tuple[Setting, ...] = (
         "KAPU_TIMEZONE",
         "Europe/Budapest",
         "str",
-        "Zone in which a sunset `date` starts at midnight.",
+        "Zone of the times pages, mails and lists show; a sunset `date` starts at its midnight.",
         _zone,
     ),
     Setting(
@@ -333,6 +354,27 @@ SETTINGS: tuple[Setting, ...] = (
         "timedelta | seconds",
         "How long a browser stays known after a login; its failures count apart from strangers'.",
         _duration,
+    ),
+    Setting(
+        "KAPU_NEW_DEVICE_NOTICE",
+        True,
+        "bool",
+        "Mail the owner when a login succeeds from a browser not known for the account.",
+        _bool,
+    ),
+    Setting(
+        "KAPU_AUDIT_RETENTION",
+        timedelta(days=365),
+        "timedelta | seconds | None",
+        "How long `flask kapu purge` keeps audit events; None keeps them forever.",
+        _optional_duration,
+    ),
+    Setting(
+        "KAPU_REMEMBER_BROWSER_DAYS",
+        30,
+        "int",
+        "Days (0-365) a browser may skip the second factor at login if asked to; 0: never offered.",
+        _days,
     ),
     Setting(
         "KAPU_CODE_MAX_ATTEMPTS",
@@ -523,6 +565,8 @@ class KapuConfig:
     plusz_max_age: timedelta | None
     fresh_plusz_max_age: timedelta
     pending_login_ttl: timedelta
+    session_idle_timeout: timedelta
+    session_lifetime: timedelta
     fresh_login_max_age: timedelta
     plusz_required_from: date | datetime | None
     timezone: str
@@ -531,6 +575,9 @@ class KapuConfig:
     lockout_duration: timedelta
     lockout_max_duration: timedelta
     device_cookie_max_age: timedelta
+    new_device_notice: bool
+    audit_retention: timedelta | None
+    remember_browser_days: int
     code_max_attempts: int
     pending_account_ttl: timedelta
     password_min_length: int

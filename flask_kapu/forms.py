@@ -11,6 +11,7 @@ from .i18n import lazy_gettext as _l
 __all__ = [
     "ActionForm",
     "ChangePasswordForm",
+    "CloseAccountForm",
     "CodeEntryForm",
     "CodeForm",
     "EidCheckForm",
@@ -18,6 +19,7 @@ __all__ = [
     "EmailEnrolForm",
     "ForgotForm",
     "LoginForm",
+    "PluszCodeForm",
     "RegisterForm",
     "TotpEnrolForm",
     "UsernameForm",
@@ -58,6 +60,12 @@ class CodeEntryForm(FlaskForm):
     """A second-factor code: six digits, or a recovery code."""
 
     code = _text(_l("Code"), 64)
+
+
+class PluszCodeForm(CodeEntryForm):
+    """A code on the step-up page; finishing a login, its owner may have the browser remembered."""
+
+    remember_browser = BooleanField(_l("Remember this browser"))
 
 
 class EmailEnrolForm(CodeEntryForm):
@@ -141,3 +149,14 @@ class ChangePasswordForm(FlaskForm):
             EqualTo("new_password", _l("The two passwords differ.")),
         ],
     )
+
+
+class CloseAccountForm(FlaskForm):
+    """Closing the account: an explicit yes; the current password too when the account has
+    no second factor and its login is more than a few minutes old (the service decides)."""
+
+    confirm = BooleanField(
+        _l("I understand that closing my account cannot be undone"),
+        validators=[DataRequired(_l("Tick the box to confirm."))],
+    )
+    password = PasswordField(_l("Current password"), validators=[Length(max=4096, message=_LONG)])

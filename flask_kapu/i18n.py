@@ -15,9 +15,10 @@ import dataclasses
 import json
 import os
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.support import Translations
 from flask import Flask, current_app, has_app_context, has_request_context, request
@@ -29,6 +30,7 @@ __all__ = [
     "COOKIE",
     "LANGUAGES",
     "Catalogues",
+    "activity_label",
     "config_texts",
     "domain",
     "duration_text",
@@ -41,6 +43,7 @@ __all__ = [
     "install",
     "languages",
     "lazy_gettext",
+    "local_time",
     "method_label",
     "ngettext",
     "problem_detail",
@@ -139,6 +142,8 @@ def template_helpers() -> dict[str, Any]:
         "gettext": gettext,
         "ngettext": ngettext,
         "event_label": event_label,
+        "activity_label": activity_label,
+        "local_time": local_time,
         "method_label": method_label,
         "webauthn_messages": webauthn_messages,
     }
@@ -203,11 +208,49 @@ def event_label(event: str) -> str:
         "recovery_codes_renewed": gettext("New recovery codes made"),
         "factors_reset": gettext("Second factors removed by the office"),
         "factor_renamed": gettext("Second factor renamed"),
+        "browser_remembered": gettext("Browser remembered: its logins skip the second factor"),
+        "browser_forgotten": gettext("Remembered browser forgotten"),
+        "session_ended": gettext("A session was ended"),
+        "sessions_ended": gettext("Every other session was ended"),
+        "account_closed": gettext("Account closed"),
+        "account_disabled": gettext("Account disabled by an administrator"),
+        "account_enabled": gettext("Account enabled again by an administrator"),
         "webauthn_clone_suspected": gettext(
             "A passkey answered with an old counter: it may have been copied"
         ),
     }
     return str(labels.get(event, event))
+
+
+def activity_label(event: str, count: int = 1, detail: Mapping[str, Any] | None = None) -> str:
+    """An activity-list line in plain words: a burst of the same failure with its count,
+    and what was used where the method tells more than the event."""
+    if count > 1:
+        bursts = {
+            "login_failed": ngettext("%(num)s failed login", "%(num)s failed logins", count),
+            "plusz_failed": ngettext(
+                "%(num)s wrong Ügyfélkapu+ code", "%(num)s wrong Ügyfélkapu+ codes", count
+            ),
+            "code_failed": ngettext(
+                "%(num)s wrong code entered", "%(num)s wrong codes entered", count
+            ),
+            "password_change_failed": ngettext(
+                "%(num)s failed password change", "%(num)s failed password changes", count
+            ),
+        }
+        if event in bursts:
+            return str(bursts[event])
+    if (detail or {}).get("method") == "recovery":
+        if event == "login":
+            return str(gettext("Logged in with a recovery code"))
+        if event == "stepped_up":
+            return str(gettext("Confirmed with a recovery code"))
+    return event_label(event)
+
+
+def local_time(at: datetime, zone: str) -> str:
+    """``2026-03-02 10:00``: an instant as the clock on the wall in ``zone`` shows it."""
+    return at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
 def config_texts(config: KapuConfig) -> dict[str, str]:
@@ -227,6 +270,7 @@ def config_texts(config: KapuConfig) -> dict[str, str]:
         "code_validity": duration_text(config.activation_code_ttl),
         "email_validity": duration_text(config.email_code_ttl),
         "password_hint": " ".join(rules),
+        "kapu_timezone": config.timezone,
     }
 
 

@@ -110,6 +110,7 @@ def _subjects() -> dict[str, str]:
         "reset": gettext("Your Ügyfélkapu password reset code"),
         "email_code": gettext("Your Ügyfélkapu+ login code"),
         "email_enrol": gettext("Your code to set up Ügyfélkapu+"),
+        "new_device": gettext("A new browser logged in to your Ügyfélkapu account"),
         **{name: subject for name, (subject, _text) in _notices({}).items()},
     }
 
@@ -159,6 +160,14 @@ def _notices(context: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
             gettext(
                 "At your request the office removed every second factor of your account. "
                 "Set up Ügyfélkapu+ again after you log in."
+            ),
+        ),
+        "account_closed": (
+            gettext("Your Ügyfélkapu account was closed"),
+            gettext(
+                "At your request your Ügyfélkapu account was closed: your personal data, "
+                "second factors and sessions were erased. Your username cannot be used again. "
+                "This is the last mail we send to this address."
             ),
         ),
     }

@@ -1,8 +1,10 @@
 """The only module that reads or writes flask_kapu's keys in ``flask.session``.
 
-The session holds who, at which epoch, with which methods and when; nothing
-secret. It is cleared and re-issued at every login and level change, and an
-account-wide ``session_epoch`` lets a password change end every other session.
+The session holds who, at which epoch, with which methods and when, and the
+random token of its server-side row (see :mod:`flask_kapu.services.sessions`),
+which alone opens nothing without that live row. It is cleared and re-issued
+at every login and level change, and an account-wide ``session_epoch`` lets a
+password change end every other session.
 A login waiting for its second factor is kept apart (``pending``) and is no
 login at all until a factor completes it; past its lifetime it is dropped.
 
@@ -34,16 +36,20 @@ __all__ = [
     "PendingLogin",
     "add_method",
     "bound",
+    "checked_session",
     "current_proof",
     "drop",
     "end",
     "holds_login",
     "login_items",
+    "mark_checked",
+    "next_login",
     "pending",
     "pending_expired",
     "proof_data",
     "rebind",
     "remember_challenge",
+    "session_token",
     "start",
     "start_pending",
     "take_challenge",
@@ -52,6 +58,7 @@ __all__ = [
 _KEY = "_kapu"
 _PENDING = "_kapu_pending"
 _CHALLENGE = "_kapu_webauthn"
+_MAX_TOKEN = 128  # a genuine token is 43 characters
 _CARRIED = ("csrf_token",)  # Flask-WTF's session key
 _FLASK_LOGIN = ("_user_id", "_fresh", "_id", "_remember_seconds")  # Flask-Login's keys
 
@@ -97,13 +104,17 @@ def start(
     *,
     methods: Mapping[str, datetime],
     auth_time: datetime,
+    token: str,
     user: LoginUser | None = None,
 ) -> None:
-    """Begin a fresh session for ``account``, proven with ``methods``; Flask-Login's user is
-    ``user`` (the host's), or the account."""
+    """Begin a fresh session for ``account``, proven with ``methods``, carrying the token of
+    its session row; Flask-Login's user is ``user`` (the host's), or the account."""
     session.clear()
     g.pop("_kapu_proof", None)
-    session[_KEY] = {**proof_data(account, methods=methods, auth_time=auth_time), **_bind(user)}
+    session[_KEY] = {
+        **proof_data(account, methods=methods, auth_time=auth_time, token=token),
+        **_bind(user),
+    }
     _login(account, user)
 
 
@@ -113,14 +124,16 @@ def _bind(user: LoginUser | None) -> dict[str, Any]:
 
 
 def proof_data(
-    account: Account, *, methods: Mapping[str, datetime], auth_time: datetime
+    account: Account, *, methods: Mapping[str, datetime], auth_time: datetime, token: str
 ) -> dict[str, Any]:
-    """What flask_kapu keeps under its session key for a login (the test plugin writes it too)."""
+    """What flask_kapu keeps under its session key for a login (the test plugin writes it too):
+    ``token`` is the random token of the login's session row."""
     return {
         "a": account.id,
         "e": account.session_epoch,
         "m": {method: _stamp(at) for method, at in methods.items()},
         "t": _stamp(auth_time),
+        "s": token,
     }
 
 
@@ -129,12 +142,14 @@ def login_items(
     *,
     methods: Mapping[str, datetime],
     auth_time: datetime,
+    token: str,
     user: LoginUser | None = None,
 ) -> dict[str, Any]:
     """Every session item of a login: flask_kapu's proof and Flask-Login's user id (of
     ``user``, the host's user for the account in an app with a LoginManager of its own)."""
+    proof = proof_data(account, methods=methods, auth_time=auth_time, token=token)
     return {
-        _KEY: {**proof_data(account, methods=methods, auth_time=auth_time), **_bind(user)},
+        _KEY: {**proof, **_bind(user)},
         "_user_id": (account if user is None else user).get_id(),
         "_fresh": True,
     }
@@ -177,22 +192,35 @@ def _parse_pending() -> PendingLogin | None:
         return None
 
 
-def add_method(
-    account: Account, method: str, *, at: datetime, user: LoginUser | None = None
-) -> None:
-    """Record a second factor: complete a pending login or step a session up (rotating it)."""
+def next_login(
+    account: Account, method: str, *, at: datetime
+) -> tuple[dict[str, datetime], datetime, bool]:
+    """The methods and login time of this session once ``method`` is added, and whether that
+    steps a login up (``True``) or completes a pending one.
+
+    Raises :class:`LookupError` when the session holds no login of ``account``.
+    """
     proof = current_proof()
     waiting = _parse_pending()  # its lifetime was checked when the request found the account
     if proof is not None and proof.account_id == account.id:
-        methods = {**proof.methods, method: at}
-        auth_time = proof.auth_time
-    elif waiting is not None and waiting.account_id == account.id:
-        methods = {"password": waiting.password_time, method: at}
-        auth_time = at
-    else:
-        raise LookupError("no login of this account to add a factor to")
+        return {**proof.methods, method: at}, proof.auth_time, True
+    if waiting is not None and waiting.account_id == account.id:
+        return {"password": waiting.password_time, method: at}, at, False
+    raise LookupError("no login of this account to add a factor to")
+
+
+def add_method(
+    account: Account,
+    *,
+    methods: Mapping[str, datetime],
+    auth_time: datetime,
+    token: str,
+    user: LoginUser | None = None,
+) -> None:
+    """Re-issue the session with a second factor added (see :func:`next_login`): a pending
+    login completed or a login stepped up, with its session row's new token."""
     carried = _carried()
-    start(account, user=user, methods=methods, auth_time=auth_time)
+    start(account, user=user, methods=methods, auth_time=auth_time, token=token)
     session.update(carried)
 
 
@@ -218,8 +246,11 @@ def take_challenge(purpose: str) -> bytes | None:
         return None
 
 
-def rebind(account: Account, *, drop: str | None = None, user: LoginUser | None = None) -> None:
-    """Re-issue this session at ``account``'s new epoch (its password or factors changed).
+def rebind(
+    account: Account, *, token: str, drop: str | None = None, user: LoginUser | None = None
+) -> None:
+    """Re-issue this session at ``account``'s new epoch (its password or factors changed),
+    with its session row's new ``token``.
 
     ``drop`` forgets a method the session proved with a factor now removed.
     """
@@ -230,7 +261,7 @@ def rebind(account: Account, *, drop: str | None = None, user: LoginUser | None 
     carried = _carried()
     session.clear()
     g.pop("_kapu_proof", None)
-    session[_KEY] = {**data, "e": account.session_epoch, **_bind(user)}
+    session[_KEY] = {**data, "e": account.session_epoch, "s": token, **_bind(user)}
     session.update(carried)
     _login(account, user)
 
@@ -243,6 +274,7 @@ def end() -> None:
         logout_user()
     session.clear()
     g.pop("_kapu_proof", None)
+    g.pop("_kapu_session_id", None)
 
 
 def holds_login() -> bool:
@@ -264,10 +296,29 @@ def drop(*, host: bool) -> None:
     session.pop(_KEY, None)
     session.pop(_PENDING, None)
     g.pop("_kapu_proof", None)
+    g.pop("_kapu_session_id", None)
     if host:
         for key in _FLASK_LOGIN:
             session.pop(key, None)
         session["_remember"] = "clear"
+
+
+def session_token() -> str | None:
+    """The token of the session row this session's login refers to, if it carries one."""
+    data = session.get(_KEY)
+    token = data.get("s") if isinstance(data, dict) else None
+    return token if isinstance(token, str) and 0 < len(token) <= _MAX_TOKEN else None
+
+
+def mark_checked(session_id: int | None) -> None:
+    """Note the session row this request's login was found live in (``None``: none was)."""
+    g._kapu_session_id = session_id
+
+
+def checked_session() -> int | None:
+    """The id of the session row this request's login was found live in, if it was checked."""
+    session_id: int | None = g.get("_kapu_session_id")
+    return session_id
 
 
 def current_proof() -> Proof | None:

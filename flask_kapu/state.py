@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app, request
 from werkzeug.wrappers import Response
 
+from . import session as kapu_session
 from .config import KapuConfig
 from .identity import EidTokens, IdentityRegistry
 from .mail import Mailer, MailNotifier
@@ -55,5 +56,9 @@ def get_state() -> KapuState:
 
 
 def request_context() -> Context:
-    """The audit context of the current request."""
-    return Context(ip=request.remote_addr, user_agent=request.user_agent.string or None)
+    """The audit context of the current request, with the login session it was checked for."""
+    return Context(
+        ip=request.remote_addr,
+        user_agent=request.user_agent.string or None,
+        session_id=kapu_session.checked_session(),
+    )

@@ -24,7 +24,7 @@ from . import auth
 from . import session as kapu_session
 from .levels import Level
 from .mail import OutboxMailer
-from .services import Deps
+from .services import Context, Deps, sessions
 from .state import KapuState
 from .store import Account, AccountStatus, Factor
 from .usernames import normalize, username_key
@@ -146,7 +146,8 @@ def kapu_login(app: Flask) -> Callable[..., None]:
     """Log ``client`` in as an account at ``level`` ("ugyfelkapu" or "plusz") without HTTP.
 
     ``methods`` are the second factors the session has proven (default ``("totp",)``
-    at ``plusz``); ``at`` when (default: the app's clock now).
+    at ``plusz``); ``at`` when (default: the app's clock now). The login gets its
+    server-side session row, like one through the login pages, live from now.
     """
 
     def login(
@@ -158,13 +159,21 @@ def kapu_login(app: Flask) -> Callable[..., None]:
         at: datetime | None = None,
     ) -> None:
         account = who.account if isinstance(who, TestAccount) else who
-        when = at or _state(app).deps.clock()
+        deps = _state(app).deps
+        now = deps.clock()
+        when = at or now
         proven = {"password": when}
-        if Level.parse(level) is Level.PLUSZ:
+        wanted = Level.parse(level)
+        if wanted is Level.PLUSZ:
             proven.update({m: when for m in (methods or ("totp",))})
+        _row, token = sessions.open_session(
+            deps, Context(), account, level=wanted.label, methods=proven, now=now
+        )
         with app.test_request_context():  # the host's user, in an app with its own LoginManager
             user = auth.user_for(account)
-            items = kapu_session.login_items(account, methods=proven, auth_time=when, user=user)
+            items = kapu_session.login_items(
+                account, methods=proven, auth_time=when, token=token, user=user
+            )
         with client.session_transaction() as sess:
             sess.clear()
             sess.update(items)

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pyotp
@@ -27,6 +28,7 @@ from browser import (
 )
 
 from example_app import DEMO_EMAIL, DEMO_USERNAME, seed_demo_account
+from example_app.extensions import kapu
 
 pytestmark = pytest.mark.browser
 
@@ -372,6 +374,70 @@ def test_five_wrong_passwords_lock_the_account(site, page, kapu_account):
     expect(page.locator(".kapu-alert")).to_contain_text("Túl sok próbálkozás.")
     expect(page.locator(".kapu-help")).to_contain_text("+36 1 555 0100")
     expect(page.locator(".account-name")).to_have_count(0)
+
+
+class MovedClock:
+    """The portal's clock, moved on by hand: a journey skips minutes without waiting them."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(timezone.utc) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
+@pytest.fixture
+def portal_clock(app) -> Iterator[MovedClock]:
+    clock = MovedClock()
+    real, kapu.clock = kapu.clock, clock
+    try:
+        yield clock
+    finally:
+        kapu.clock = real
+
+
+def log_in_with_authenticator(page, base: str, citizen, code: str) -> None:
+    page.goto(f"{base}/kapu/login")
+    log_in(page, citizen.username, citizen.password)
+    page.wait_for_url(f"{base}/kapu/plusz**")
+    page.fill("#totp-code", code)
+    page.click("#totp button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_end_my_other_session(browser, site, page, kapu_account, portal_clock):
+    citizen = kapu_account("KétgépesKata", methods=("totp",))
+    authenticator = pyotp.TOTP(citizen.totp_secret)
+    log_in_with_authenticator(page, site, citizen, authenticator.at(portal_clock()))
+
+    with new_page(browser, **PHONE) as (phone, _cdp):
+        next_code = authenticator.at(portal_clock() + timedelta(seconds=30))  # each code once
+        log_in_with_authenticator(phone, site, citizen, next_code)
+        phone.goto(f"{site}/kapu/security")
+        portal_clock.advance(minutes=11)  # the laptop's Ügyfélkapu+ is no longer fresh
+
+        page.click(".account-menu a[href$='/kapu/security']")
+        sessions = page.locator("#sessions tbody tr")
+        expect(sessions).to_have_count(2)
+        expect(page.locator("#sessions tr.kapu-current .kapu-badge")).to_be_visible()
+        page.click("#sessions tr:not(.kapu-current) button[type=submit]")
+        page.wait_for_url(f"{site}/kapu/plusz**")
+        page.fill("#totp-code", authenticator.at(portal_clock()))
+        page.click("#totp button[type=submit]")
+        page.wait_for_url(f"{site}/kapu/security")
+        page.click("#sessions tr:not(.kapu-current) button[type=submit]")
+        page.wait_for_url(f"{site}/kapu/security?ended=one#sessions")
+        expect(page.locator("#sessions .kapu-note")).to_be_visible()
+        expect(sessions).to_have_count(1)
+        expect(page.locator("#sessions tr.kapu-current")).to_have_count(1)
+
+        phone.reload()
+        phone.wait_for_url(f"{site}/kapu/login**")
+        expect(phone.locator(".account-name")).to_have_count(0)
+        save_screenshot(phone, "journey-end_my_other_session-phone")
 
 
 def test_the_english_switch(site, page):

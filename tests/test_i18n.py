@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,8 @@ import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from conftest import Api, forget_keys, make_app
+
+from flask_kapu.i18n import event_label
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "flask_kapu" / "translations"
@@ -253,3 +256,20 @@ def test_with_kapu_babel_off_the_host_sets_babel_up_itself(hosted):
 
     Babel(app, locale_selector=lambda: "en")
     assert title(app) == "Log in to Ügyfélkapu"
+
+
+def test_every_audit_event_the_services_write_has_plain_words(app):
+    """The activity list shows an event by its name only when nobody gave it words."""
+    sources = (Path(__file__).parent.parent / "flask_kapu" / "services").glob("*.py")
+    pattern = re.compile(r'audit\(\s*repo,\s*ctx,\s*"([a-z_]+)"|event="([a-z_]+)"')
+    written = {
+        name
+        for source in sources
+        for found in pattern.findall(source.read_text("utf-8"))
+        for name in found
+        if name
+    }
+    assert len(written) > 20
+    with app.test_request_context():
+        unnamed = sorted(event for event in written if event_label(event) == event)
+    assert unnamed == []

@@ -86,7 +86,7 @@ def test_service_unavailable_is_not_cached(client, state, active, monkeypatch):
     def down(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    for name in ("reading", "transaction", "load_account"):
+    for name in ("reading", "transaction", "load_account", "load_login"):
         monkeypatch.setattr(state.deps.store, name, down)
     page = client.get("/kapu/security")
     answer = client.get("/kapu/api/factors")

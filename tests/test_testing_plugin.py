@@ -8,6 +8,7 @@ from importlib.metadata import entry_points
 import pytest
 
 import flask_kapu.testing
+from flask_kapu.services import sessions
 
 
 @pytest.fixture
@@ -158,6 +159,30 @@ def test_kapu_login_takes_the_account_model_too(client, kapu_account, kapu_login
     who = kapu_account()
     kapu_login(client, who.account)
     assert session()["username"] == who.username
+
+
+def test_kapu_login_opens_a_server_side_session_row(state, client, kapu_account, kapu_login):
+    who = kapu_account()
+    kapu_login(client, who, level="plusz", methods=("email",))
+
+    (row,) = sessions.list_sessions(state.deps, who.account.id, state.deps.clock())
+    assert (row.level, row.methods) == ("plusz", ["email", "password"])
+
+
+def test_a_kapu_login_session_ends_when_its_row_is_revoked(
+    state, client, kapu_account, kapu_login, session
+):
+    who = kapu_account()
+    kapu_login(client, who)
+
+    sessions.revoke_all(state.deps, who.account.id)
+
+    assert session()["authenticated"] is False
+
+
+def test_an_old_kapu_login_is_a_live_session_from_now(client, kapu_account, kapu_login, clock):
+    kapu_login(client, kapu_account(), at=clock() - timedelta(hours=20))
+    assert client.get("/protected").status_code == 200
 
 
 # --- kapu_outbox --------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ def test_anonymous_session_has_every_field_and_a_csrf_token(api):
         "plusz_time": None,
         "enrolled_methods": [],
         "pending": None,
+        "last_login": None,
+        "failed_since": None,
         "csrf_token": body["csrf_token"],
     }
     assert body["csrf_token"]

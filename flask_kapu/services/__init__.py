@@ -1,6 +1,6 @@
 """Use cases: each one transaction over the store, signals sent after commit."""
 
-from . import enrolment, passkeys
+from . import closing, enrolment, export, history, passkeys, sessions, trusted
 from .base import Context, Deps, Notifier, PluszFactors
 from .credentials import change_password, request_reset, use_password_code
 from .imports import Imported, import_account
@@ -26,7 +26,10 @@ __all__ = [
     "change_password",
     "check_key_fingerprints",
     "choose_username",
+    "closing",
     "enrolment",
+    "export",
+    "history",
     "import_account",
     "login",
     "logout",
@@ -37,6 +40,8 @@ __all__ = [
     "resend_activation",
     "rotate_secrets",
     "send_email_code",
+    "sessions",
+    "trusted",
     "unlock",
     "usable_methods",
     "use_password_code",

@@ -21,7 +21,7 @@ from ..config import KapuConfig
 from ..errors import WeakPassword
 from ..factors import EmailCodeFactor, Factor, RecoveryFactor, TotpFactor
 from ..passwords import PasswordHashing, PasswordPolicy
-from ..store import Account, Repository, Store
+from ..store import Account, AccountStatus, Repository, Store
 from ..usernames import MAX_LENGTH, username_key, username_problems
 
 __all__ = [
@@ -59,6 +59,9 @@ class Context:
     ip: str | None = None
     user_agent: str | None = None
     device: Device | None = None
+    #: The token of the browser's "remember this browser" cookie, as presented (unchecked).
+    trusted_browser: str | None = None
+    session_id: int | None = None  # the caller's own live login session, checked this request
 
 
 def audit(
@@ -131,11 +134,15 @@ def find_account(repo: Repository, username: str) -> Account | None:
 
     A name that breaks the rules can only be an imported one still waiting for
     its owner to choose another; names that cannot be stored never reach the
-    database (a NUL, for one, is not storable text in PostgreSQL).
+    database (a NUL, for one, is not storable text in PostgreSQL). A closed
+    account is nobody's: its name stays taken, but it answers like an unknown one.
     """
     if username_problems(username) and not storable_username(username):
         return None
-    return repo.account_by_username(username)
+    account = repo.account_by_username(username)
+    if account is not None and account.status == AccountStatus.CLOSED.value:
+        return None
+    return account
 
 
 def storable_username(name: str) -> bool:

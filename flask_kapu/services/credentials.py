@@ -172,6 +172,8 @@ def change_password(
         current.password_hash = new_hash
         current.password_changed_at = now
         repo.bump_session_epoch(current)
+        repo.revoke_sessions(current.id, now=now, keep=ctx.session_id)
+        repo.revoke_account_browsers(current.id, now)
         repo.clear_failures(key)
         audit(repo, ctx, "password_changed", account_id=current.id, at=now)
     deps.notifier.deliver(current, "password_changed")
@@ -190,6 +192,8 @@ def _set_password(
     if first:
         account.activated_at = now
     repo.bump_session_epoch(account)
+    repo.revoke_sessions(account.id, now=now)
+    repo.revoke_account_browsers(account.id, now)
     audit(
         repo,
         ctx,

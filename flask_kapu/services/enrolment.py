@@ -316,6 +316,8 @@ def remove_factor(deps: Deps, ctx: Context, account: Account, *, factor_id: int)
         if current is not None:  # sessions proven with it end; the caller re-issues its own
             repo.bump_session_epoch(current)
             account.session_epoch = current.session_epoch
+            repo.revoke_sessions(account.id, now=now, keep=ctx.session_id)
+        repo.revoke_account_browsers(account.id, now)
         audit(
             repo,
             ctx,
@@ -372,6 +374,8 @@ def reset_factors(deps: Deps, ctx: Context, *, username: str) -> bool:
         methods = repo.enrolled_methods(account.id)
         repo.remove_factors(account.id)
         repo.bump_session_epoch(account)
+        repo.revoke_sessions(account.id, now=now)
+        repo.revoke_account_browsers(account.id, now)
         audit(repo, ctx, "factors_reset", account_id=account.id, at=now)
     deps.notifier.deliver(account, "factors_reset")
     for method in sorted(methods):

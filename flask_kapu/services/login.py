@@ -26,6 +26,8 @@ from .attempts import (
 )
 from .base import Context, Deps, audit, find_account
 from .plusz import SignedIn, login_factors
+from .sessions import token_hashes
+from .trusted import skips_second_factor
 
 __all__ = ["choose_username", "login", "logout"]
 
@@ -52,6 +54,7 @@ def login(deps: Deps, ctx: Context, *, username: str, password: str) -> SignedIn
     )
     now = deps.clock()
     second: tuple[str, ...] = ()
+    remembered = False
     with deps.store.transaction() as repo:
         if not ok or account is None:
             outcome: FailureOutcome | None = count_failure(
@@ -65,17 +68,26 @@ def login(deps: Deps, ctx: Context, *, username: str, password: str) -> SignedIn
                     # Only over the hash just checked: a concurrent change of password wins.
                     repo.replace_password_hash(account.id, stored, rehashed)
                 second = login_factors(deps, repo, account)
+                # A remembered browser skips the second factor (not the level it would give).
+                remembered = (
+                    bool(second)
+                    and not account.must_choose_username
+                    and skips_second_factor(deps, repo, account, ctx.trusted_browser, now)
+                )
+                if remembered:
+                    second = ()
                 event = "password_verified" if second else "login"
                 if account.must_choose_username:
                     event = "username_asked"
-                audit(
-                    repo, ctx, event, account_id=account.id, at=now, detail={"method": "password"}
-                )
+                detail: dict[str, object] = {"method": "password"}
+                if remembered:
+                    detail["remembered_browser"] = True
+                audit(repo, ctx, event, account_id=account.id, at=now, detail=detail)
     if outcome is not None or account is None:
         raise report_failure(deps, outcome, account, now=now, error=InvalidCredentials())
     if not second and not account.must_choose_username:
         deps.emit(signals.login_succeeded, account=account)
-    return SignedIn(account, second)
+    return SignedIn(account, second, remembered)
 
 
 def choose_username(
@@ -115,11 +127,15 @@ def choose_username(
     return SignedIn(account, second)
 
 
-def logout(deps: Deps, ctx: Context, *, account_id: int) -> None:
-    """Record that an account logged out (the caller has ended the session already)."""
+def logout(deps: Deps, ctx: Context, *, account_id: int, token: str | None = None) -> None:
+    """Revoke the session row of ``token`` (a copy of the cookie opens nothing after) and
+    record that the account logged out; the caller has cleared the cookie already."""
+    now = deps.clock()
     with deps.store.transaction() as repo:
         account = repo.account(account_id)
         if account is None:
             return
-        audit(repo, ctx, "logout", account_id=account.id, at=deps.clock())
+        if token is not None:
+            repo.revoke_sessions(account.id, now=now, hashes=token_hashes(deps, token))
+        audit(repo, ctx, "logout", account_id=account.id, at=now)
     deps.emit(signals.logged_out, account=account)

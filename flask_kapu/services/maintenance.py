@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from ..store import PurgeResult
@@ -9,7 +10,9 @@ from ..usernames import normalize
 from .attempts import LOGIN_SCOPE
 from .base import Context, Deps, attempt_key, audit, find_account
 from .credentials import CODE_SCOPE
+from .history import purge_events
 from .plusz import PLUSZ_SCOPE
+from .sessions import purge_expired
 
 __all__ = ["purge", "unlock"]
 
@@ -17,13 +20,21 @@ _COUNTER_IDLE = timedelta(days=1)
 
 
 def purge(deps: Deps) -> PurgeResult:
-    """Remove expired and used codes, idle counters and never-activated accounts."""
+    """Remove expired and used codes, idle counters, never-activated accounts, audit
+    events past ``KAPU_AUDIT_RETENTION``, login sessions ended or timed out, and
+    remembered browsers forgotten or expired."""
     now = deps.clock()
     with deps.store.transaction() as repo:
-        return repo.purge(
+        result = repo.purge(
             now=now,
             pending_before=now - deps.config.pending_account_ttl,
             counters_before=now - _COUNTER_IDLE,
+        )
+        return dataclasses.replace(
+            result,
+            events=purge_events(deps, repo, now),
+            sessions=purge_expired(deps, repo, now),
+            browsers=repo.purge_trusted_browsers(now=now),
         )
 
 

@@ -34,10 +34,15 @@ _LOGIN_FACTORS = frozenset({"totp", "webauthn"})
 
 @dataclasses.dataclass(frozen=True)
 class SignedIn:
-    """A password (or code) proven; ``second_factor`` lists the methods still to prove, if any."""
+    """A password (or code) proven; ``second_factor`` lists the methods still to prove, if any.
+
+    ``remembered``: the second factor was skipped because the browser is remembered
+    (the login is at password level all the same).
+    """
 
     account: Account
     second_factor: tuple[str, ...] = ()
+    remembered: bool = False
 
 
 def login_factors(deps: Deps, repo: Repository, account: Account) -> tuple[str, ...]:

@@ -1,6 +1,6 @@
 """Storage: SQLAlchemy models, the repository (the only place with queries) and the engine."""
 
-from .database import Store
+from .database import LiveLogin, Store
 from .models import (
     Account,
     AccountStatus,
@@ -8,9 +8,11 @@ from .models import (
     AuditEvent,
     Base,
     Factor,
+    LoginSession,
     Meta,
     OneTimeCode,
     RecoveryCode,
+    TrustedBrowser,
 )
 from .repository import FailureOutcome, PurgeResult, Repository
 
@@ -22,10 +24,13 @@ __all__ = [
     "Base",
     "Factor",
     "FailureOutcome",
+    "LiveLogin",
+    "LoginSession",
     "Meta",
     "OneTimeCode",
     "PurgeResult",
     "RecoveryCode",
     "Repository",
     "Store",
+    "TrustedBrowser",
 ]

@@ -8,18 +8,19 @@ pool so a restarted server is reconnected to without restarting the app.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import Select, bindparam, create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import make_transient_to_detached, sessionmaker
 
-from .models import Account
+from .models import Account, LoginSession, UTCDateTime
 from .repository import Repository
 
-__all__ = ["Store"]
+__all__ = ["LiveLogin", "Store"]
 
 
 class Store:
@@ -63,8 +64,83 @@ class Store:
         make_transient_to_detached(account)
         return account
 
+    def load_login(
+        self,
+        account_id: int,
+        token_hashes: Sequence[str],
+        *,
+        now: datetime,
+        idle_since: datetime,
+        rotated_since: datetime,
+    ) -> LiveLogin | None:
+        """An account and its live session of one of ``token_hashes`` in a single statement:
+        the per-request lookup of a login, so that checking the session costs no extra query.
+
+        Live means not revoked, before its absolute limit and seen after
+        ``idle_since``; the token a step-up replaced after ``rotated_since`` still finds
+        it, for requests that were already on their way with the older cookie. Like
+        :meth:`load_account` it runs without a transaction around it; the account comes
+        back detached. The caller judges its status and epoch.
+        """
+        parameters: dict[str, Any] = {
+            "account_id": account_id,
+            "now": now,
+            "idle_since": idle_since,
+            "rotated_since": rotated_since,
+        }
+        if len(token_hashes) == 1:
+            statement, parameters["hash"] = _LOGIN, token_hashes[0]
+        else:
+            statement, parameters["hashes"] = _LOGIN_FALLBACKS, list(token_hashes)
+        with self._single_reads.connect() as connection:
+            row = connection.execute(statement, parameters).first()
+        if row is None:
+            return None
+        *values, session_id, last_seen_at = tuple(row)
+        account = Account(**dict(zip(_ACCOUNT_COLUMNS, values, strict=True)))
+        make_transient_to_detached(account)
+        return LiveLogin(account, session_id, last_seen_at)
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class LiveLogin(NamedTuple):
+    """A login found live: its account (detached) and which session row, last seen when."""
+
+    account: Account
+    session_id: int
+    last_seen_at: datetime
+
+
+_ACCOUNTS, _SESSIONS = Account.__table__, LoginSession.__table__
+_ACCOUNT_COLUMNS = tuple(column.name for column in _ACCOUNTS.c)
+
+
+def _login_statement(*, fallbacks: bool) -> Select[Any]:
+    """The per-request statement: the account joined to its live session of a token hash
+    (of one of them when fallback keys give several: an expanding ``IN`` costs more)."""
+    token_hash, previous = _SESSIONS.c.token_hash, _SESSIONS.c.previous_token_hash
+    hashes = bindparam("hashes", expanding=True) if fallbacks else [bindparam("hash")]
+    return (
+        select(*_ACCOUNTS.c, _SESSIONS.c.id, _SESSIONS.c.last_seen_at)
+        .join_from(_ACCOUNTS, _SESSIONS, _SESSIONS.c.account_id == _ACCOUNTS.c.id)
+        .where(
+            _ACCOUNTS.c.id == bindparam("account_id"),
+            token_hash.in_(hashes)
+            | (
+                previous.in_(hashes)
+                & (_SESSIONS.c.rotated_at > bindparam("rotated_since", type_=UTCDateTime()))
+            ),
+            _SESSIONS.c.revoked_at.is_(None),
+            _SESSIONS.c.expires_at > bindparam("now", type_=UTCDateTime()),
+            _SESSIONS.c.last_seen_at > bindparam("idle_since", type_=UTCDateTime()),
+        )
+    )
+
+
+_LOGIN = _login_statement(fallbacks=False)  # built once
+_LOGIN_FALLBACKS = _login_statement(fallbacks=True)
 
 
 def _make_engine(url: str, **options: Any) -> Engine:

@@ -34,9 +34,11 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Factor",
+    "LoginSession",
     "Meta",
     "OneTimeCode",
     "RecoveryCode",
+    "TrustedBrowser",
 ]
 
 
@@ -73,6 +75,7 @@ class AccountStatus(str, enum.Enum):
     PENDING = "pending"
     ACTIVE = "active"
     DISABLED = "disabled"
+    CLOSED = "closed"  # closed by its owner: personal data erased, the username kept reserved
 
 
 class Account(Base):
@@ -96,6 +99,8 @@ class Account(Base):
     # The host app's username of an imported account, kept after the user chose another:
     # importing the same user again finds the account by it.
     imported_username: Mapped[str | None] = mapped_column(String(64), unique=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(String(255))  # an operator's words
 
     # Flask-Login's user protocol, without importing Flask into the store.
     is_authenticated = True
@@ -215,3 +220,49 @@ class Meta(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(255))
+
+
+class LoginSession(Base):
+    """One login: the cookie carries a random token, the row only its keyed hash.
+
+    A row revoked (logout, "end this session", password change) or past its
+    idle or absolute limit ends that login on every instance.
+    """
+
+    __tablename__ = "kapu_session"
+    __table_args__ = (Index("ix_kapu_session_account", "account_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("kapu_account.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The token a step-up replaced, still accepted briefly for requests already in flight.
+    previous_token_hash: Mapped[str | None] = mapped_column(String(64))
+    rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the absolute limit
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    browser: Mapped[str | None] = mapped_column(String(120))  # "Firefox 128 on Windows 10"
+    level: Mapped[str] = mapped_column(String(16))
+    methods: Mapped[list[str] | None] = mapped_column(JSON)
+
+
+class TrustedBrowser(Base):
+    """A browser whose owner asked to skip the second factor at login for a while.
+
+    The cookie carries a random token, the row only its keyed hash.
+    """
+
+    __tablename__ = "kapu_trusted_browser"
+    __table_args__ = (Index("ix_kapu_trusted_browser_account", "account_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("kapu_account.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    browser: Mapped[str | None] = mapped_column(String(120))

@@ -26,9 +26,11 @@ from .models import (
     AttemptCounter,
     AuditEvent,
     Factor,
+    LoginSession,
     Meta,
     OneTimeCode,
     RecoveryCode,
+    TrustedBrowser,
 )
 
 __all__ = ["MAX_ID", "FailureOutcome", "PurgeResult", "Repository"]
@@ -58,6 +60,9 @@ class PurgeResult:
     accounts: int
     counters: int
     stale: int = 0  # factors never confirmed
+    events: int = 0  # audit events past their retention
+    sessions: int = 0  # login sessions revoked, idle or expired
+    browsers: int = 0  # remembered browsers forgotten or expired
 
 
 class Repository:
@@ -120,6 +125,58 @@ class Repository:
         account.session_epoch = Account.session_epoch + 1
         self.session.flush()
         self.session.refresh(account, ["session_epoch"])
+
+    def revoke_account_browsers(self, account_id: int, now: datetime) -> None:
+        """Forget every remembered browser of the account (an operator disabling it, a
+        password changed or reset, a factor removed)."""
+        self.session.execute(
+            update(TrustedBrowser)
+            .where(TrustedBrowser.account_id == account_id, TrustedBrowser.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+    def erase_account_data(self, account_id: int) -> None:
+        """Delete what a closed account leaves behind except its audit rows, which lose
+        the address, browser and details that could name a person."""
+        for model in (Factor, RecoveryCode, OneTimeCode, LoginSession, TrustedBrowser):
+            self.session.execute(delete(model).where(model.account_id == account_id))
+        self.session.execute(
+            update(AuditEvent)
+            .where(AuditEvent.account_id == account_id)
+            .values(ip=None, user_agent=None, detail=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    def account_sessions(self, account_id: int) -> list[LoginSession]:
+        """Every stored session of the account, newest first (its data export)."""
+        return list(
+            self.session.scalars(
+                select(LoginSession)
+                .where(LoginSession.account_id == account_id)
+                .order_by(LoginSession.created_at.desc(), LoginSession.id.desc())
+            )
+        )
+
+    def account_trusted_browsers(self, account_id: int) -> list[TrustedBrowser]:
+        """Every remembered browser of the account, newest first (its data export)."""
+        return list(
+            self.session.scalars(
+                select(TrustedBrowser)
+                .where(TrustedBrowser.account_id == account_id)
+                .order_by(TrustedBrowser.created_at.desc(), TrustedBrowser.id.desc())
+            )
+        )
+
+    def account_events(self, account_id: int) -> list[AuditEvent]:
+        """The account's whole audit trail, oldest first (its data export)."""
+        return list(
+            self.session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.account_id == account_id)
+                .order_by(AuditEvent.at, AuditEvent.id)
+            )
+        )
 
     # One-time codes -----------------------------------------------------------
 
@@ -470,6 +527,117 @@ class Repository:
         dialect = self.session.get_bind().dialect.name
         return pg_insert if dialect == "postgresql" else sqlite_insert
 
+    # Login sessions ---------------------------------------------------------------
+
+    def add_session(self, row: LoginSession) -> LoginSession:
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def reissue_session(
+        self,
+        account_id: int,
+        hashes: Sequence[str],
+        *,
+        new_hash: str,
+        now: datetime,
+        level: str,
+        methods: list[str],
+    ) -> int | None:
+        """Give the live session of one of ``hashes`` a new token hash, level and methods;
+        its id, or ``None`` when no such live session of ``account_id`` is left."""
+        row_id = self.session.scalar(
+            update(LoginSession)
+            .where(
+                LoginSession.account_id == account_id,
+                LoginSession.token_hash.in_(hashes),
+                LoginSession.revoked_at.is_(None),
+                LoginSession.expires_at > now,
+            )
+            .values(
+                previous_token_hash=LoginSession.token_hash,
+                rotated_at=now,
+                token_hash=new_hash,
+                level=level,
+                methods=methods,
+                last_seen_at=now,
+            )
+            .returning(LoginSession.id)
+        )
+        return None if row_id is None else int(row_id)
+
+    def touch_session(self, session_id: int, *, now: datetime, before: datetime) -> bool:
+        """Mark a session seen at ``now`` unless it was seen since ``before``: of concurrent
+        requests only the first writes."""
+        return (
+            self._changed(
+                update(LoginSession)
+                .where(LoginSession.id == session_id, LoginSession.last_seen_at < before)
+                .values(last_seen_at=now)
+            )
+            > 0
+        )
+
+    def revoke_sessions(
+        self,
+        account_id: int,
+        *,
+        now: datetime,
+        keep: int | None = None,
+        only: int | None = None,
+        hashes: Sequence[str] | None = None,
+    ) -> int:
+        """Revoke the account's live sessions: all, all but ``keep``, only the one ``only``,
+        or only the one of ``hashes``; how many."""
+        statement = update(LoginSession).where(
+            LoginSession.account_id == account_id, LoginSession.revoked_at.is_(None)
+        )
+        if keep is not None:
+            statement = statement.where(LoginSession.id != keep)
+        if only is not None:
+            statement = statement.where(LoginSession.id == only)
+        if hashes is not None:
+            statement = statement.where(
+                LoginSession.token_hash.in_(hashes) | LoginSession.previous_token_hash.in_(hashes)
+            )
+        return self._changed(statement.values(revoked_at=now))
+
+    def live_sessions(
+        self, account_id: int, *, now: datetime, seen_after: datetime
+    ) -> list[LoginSession]:
+        """The account's sessions neither revoked, expired nor idle since ``seen_after``;
+        newest first."""
+        return list(
+            self.session.scalars(
+                select(LoginSession)
+                .where(
+                    LoginSession.account_id == account_id,
+                    LoginSession.revoked_at.is_(None),
+                    LoginSession.expires_at > now,
+                    LoginSession.last_seen_at > seen_after,
+                )
+                .order_by(LoginSession.created_at.desc(), LoginSession.id.desc())
+            )
+        )
+
+    def purge_sessions(self, *, now: datetime, seen_before: datetime) -> int:
+        """Delete sessions revoked, past their absolute limit, or unused since ``seen_before``."""
+        return self._changed(
+            delete(LoginSession).where(
+                LoginSession.revoked_at.is_not(None)
+                | (LoginSession.expires_at <= now)
+                | (LoginSession.last_seen_at <= seen_before)
+            )
+        )
+
+    def purge_trusted_browsers(self, *, now: datetime) -> int:
+        """Delete remembered browsers forgotten or past their time."""
+        return self._changed(
+            delete(TrustedBrowser).where(
+                TrustedBrowser.revoked_at.is_not(None) | (TrustedBrowser.expires_at <= now)
+            )
+        )
+
     # Audit ----------------------------------------------------------------------
 
     def audit(
@@ -522,6 +690,100 @@ class Repository:
                 .limit(limit)
             )
         )
+
+    # Remembered browsers --------------------------------------------------------------
+
+    def add_trusted_browser(self, browser: TrustedBrowser) -> TrustedBrowser:
+        self.session.add(browser)
+        self.session.flush()
+        return browser
+
+    def use_trusted_browser(self, account_id: int, hashes: Sequence[str], now: datetime) -> bool:
+        """Mark the account's live remembered browser of one of ``hashes`` used, in one
+        UPDATE; whether there was one (revoked, expired and other accounts' rows never match)."""
+        used = self._changed(
+            update(TrustedBrowser)
+            .where(
+                TrustedBrowser.account_id == account_id,
+                TrustedBrowser.token_hash.in_(hashes),
+                TrustedBrowser.revoked_at.is_(None),
+                TrustedBrowser.expires_at > now,
+            )
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return used == 1
+
+    def trusted_browsers(self, account_id: int, now: datetime) -> list[TrustedBrowser]:
+        """The account's live remembered browsers, newest first."""
+        return list(
+            self.session.scalars(
+                select(TrustedBrowser)
+                .where(
+                    TrustedBrowser.account_id == account_id,
+                    TrustedBrowser.revoked_at.is_(None),
+                    TrustedBrowser.expires_at > now,
+                )
+                .order_by(TrustedBrowser.created_at.desc(), TrustedBrowser.id.desc())
+            )
+        )
+
+    def revoke_trusted_browser(self, account_id: int, browser_id: int, now: datetime) -> bool:
+        """Forget one live remembered browser of the account; whether there was one."""
+        if not 0 < browser_id <= MAX_ID:
+            return False
+        revoked = self._changed(
+            update(TrustedBrowser)
+            .where(
+                TrustedBrowser.id == browser_id,
+                TrustedBrowser.account_id == account_id,
+                TrustedBrowser.revoked_at.is_(None),
+                TrustedBrowser.expires_at > now,
+            )
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return revoked == 1
+
+    def latest_events(
+        self, account_id: int, events: Collection[str], *, before: datetime, limit: int
+    ) -> list[AuditEvent]:
+        """The account's newest ``events`` that happened before ``before``, newest first."""
+        return list(
+            self.session.scalars(
+                select(AuditEvent)
+                .where(
+                    AuditEvent.account_id == account_id,
+                    AuditEvent.event.in_(events),
+                    AuditEvent.at < before,
+                )
+                .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                .limit(limit)
+            )
+        )
+
+    def count_events(
+        self,
+        account_id: int,
+        events: Collection[str],
+        *,
+        after: datetime | None,
+        before: datetime,
+    ) -> int:
+        """How many of the account's ``events`` happened after ``after`` (from the start when
+        ``None``) and before ``before``."""
+        query = select(func.count()).where(
+            AuditEvent.account_id == account_id,
+            AuditEvent.event.in_(events),
+            AuditEvent.at < before,
+        )
+        if after is not None:
+            query = query.where(AuditEvent.at > after)
+        return int(self.session.scalar(query) or 0)
+
+    def purge_events(self, *, before: datetime) -> int:
+        """Delete audit events older than ``before``, whoever's (a closed account's too)."""
+        return self._changed(delete(AuditEvent).where(AuditEvent.at < before))
 
     # Facts about the installation ---------------------------------------------------
 

@@ -8,18 +8,39 @@ from ..auth import current_account
 from ..config import KapuConfig
 from ..errors import FilesNotAccepted
 from ..state import get_state
-from . import api_plusz, api_username, html_plusz, html_security, html_username, openapi
+from . import (
+    api_account,
+    api_history,
+    api_plusz,
+    api_sessions,
+    api_trusted,
+    api_username,
+    html_account,
+    html_plusz,
+    html_security,
+    html_sessions,
+    html_trusted,
+    html_username,
+    openapi,
+)
 from .api import api
 from .html import error_page, html
 
 __all__ = [
     "api",
+    "api_account",
+    "api_history",
     "api_plusz",
+    "api_sessions",
+    "api_trusted",
     "api_username",
     "error_page",
     "html",
+    "html_account",
     "html_plusz",
     "html_security",
+    "html_sessions",
+    "html_trusted",
     "html_username",
     "openapi",
     "register_views",

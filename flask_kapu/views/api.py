@@ -48,6 +48,7 @@ from .common import (
     too_long,
     unavailable,
 )
+from .history import history_json, login_history
 
 __all__ = ["api"]
 
@@ -170,6 +171,7 @@ def session_body(account: Account | None = None) -> dict[str, Any]:
         "plusz_time": None,
         "enrolled_methods": [],
         "pending": None,
+        **history_json(None),
     }
     if account is not None and proof is not None:
         plusz_time = proof.plusz_time
@@ -182,6 +184,7 @@ def session_body(account: Account | None = None) -> dict[str, Any]:
             auth_time=proof.auth_time.isoformat(),
             plusz_time=plusz_time.isoformat() if plusz_time else None,
             enrolled_methods=enrolled_methods(account),
+            **history_json(login_history(proof)),
         )
     elif username_pending_account() is not None:
         body.update(pending="username")
@@ -198,7 +201,8 @@ def session_body(account: Account | None = None) -> dict[str, Any]:
 def signed_in(result: services.SignedIn) -> Response:
     """Answer a proven password: the new session, complete or waiting for a second factor."""
     sign_in(result)
-    return jsonify(session_body(None if result.second_factor else result.account))
+    body = session_body(None if result.second_factor else result.account)
+    return jsonify({**body, "browser_remembered": result.remembered})
 
 
 @api.get("/session")
@@ -279,7 +283,7 @@ def login() -> Response:
         username=values["username"],
         password=values["password"],
     )
-    return remember_device(signed_in(result), result.account)
+    return signed_in(result)  # a completed login marks the browser known (views.history)
 
 
 @api.post("/logout")

@@ -21,7 +21,14 @@ from ..errors import InvalidInput, LoginRequired, NotFound
 from ..state import get_state, request_context
 from ..store import Account, Factor
 from .api import api, fields, read_json, session_body
-from .common import login_time, rate_limit, relying, require_offered, secret_context
+from .common import (
+    login_time,
+    rate_limit,
+    relying,
+    remember_browser,
+    require_offered,
+    secret_context,
+)
 
 __all__ = ["factor_json"]
 
@@ -64,6 +71,21 @@ def stepped_up(account: Account, method: str) -> Response:
     return jsonify(session_body(account))
 
 
+def remember_asked(data: dict[str, Any]) -> bool:
+    """The optional ``remember_browser`` of a second factor: ``true`` or ``false`` (``null``
+    is left out), else 422 before any code is judged. Only a login's second factor honours it."""
+    value = data.get("remember_browser")
+    if value is not None and not isinstance(value, bool):
+        raise InvalidInput(errors={"remember_browser": ["type"]})
+    return value is True
+
+
+def login_completed(account: Account, method: str, *, pending: bool, remember: bool) -> Response:
+    """The answer to a proven second factor; a login's remembers the browser if asked."""
+    response = stepped_up(account, method)
+    return remember_browser(response, account) if pending and remember else response
+
+
 # --- step-up ----------------------------------------------------------------------------
 
 
@@ -87,7 +109,9 @@ def _verify(method: str) -> Response:
     if found is None:
         raise LoginRequired(extra={"pending": None})
     account, pending = found
-    values = fields(read_json(), "code")
+    data = read_json()
+    values = fields(data, "code")
+    remember = remember_asked(data)
     rate_limit("secrets", "plusz")
     services.verify_code(
         get_state().deps,
@@ -97,7 +121,7 @@ def _verify(method: str) -> Response:
         code=values["code"],
         completes_login=pending,
     )
-    return stepped_up(account, method)
+    return login_completed(account, method, pending=pending, remember=remember)
 
 
 @api.post("/plusz/email/verify")
@@ -145,7 +169,9 @@ def plusz_webauthn_verify() -> Response:
     if found is None:
         raise LoginRequired(extra={"pending": None})
     account, pending = found
-    credential = _credential(read_json())
+    data = read_json()
+    credential = _credential(data)
+    remember = remember_asked(data)
     rate_limit("secrets", "plusz")
     services.passkeys.finish_authentication(
         get_state().deps,
@@ -156,7 +182,7 @@ def plusz_webauthn_verify() -> Response:
         challenge=kapu_session.take_challenge(services.passkeys.SIGN_IN),
         completes_login=pending,
     )
-    return stepped_up(account, "webauthn")
+    return login_completed(account, "webauthn", pending=pending, remember=remember)
 
 
 # --- factors ----------------------------------------------------------------------------

@@ -33,6 +33,7 @@ __all__ = [
     "rate_limit",
     "register_here",
     "relying",
+    "remember_browser",
     "remember_device",
     "require_offered",
     "reset_later",
@@ -44,6 +45,8 @@ __all__ = [
 
 MAX_BODY = 1024 * 1024
 MAX_FIELD = 256
+#: The "remember this browser" cookie: a random token, its keyed hash in ``kapu_trusted_browser``.
+TRUSTED_COOKIE = "kapu_trusted"
 
 
 def limit_body() -> None:
@@ -77,10 +80,31 @@ def rate_limit(kind: str, scope: str) -> None:
 
 def secret_context() -> services.Context:
     """The request's context for a typed password or code: with the browser's device cookie,
-    so that its failures count apart from strangers'."""
+    so that its failures count apart from strangers', and its "remember this browser" token
+    (a login checks it)."""
     state = get_state()
     device = devices.presented(max_age=state.config.device_cookie_max_age, now=state.deps.clock())
-    return dataclasses.replace(request_context(), device=device)
+    trusted = request.cookies.get(TRUSTED_COOKIE) or None
+    return dataclasses.replace(request_context(), device=device, trusted_browser=trusted)
+
+
+def remember_browser(response: Response, account: Account) -> Response:
+    """Remember this browser for ``account`` (it asked to, finishing a login's second factor):
+    the token goes into an HttpOnly cookie for the login pages and API, the row keeps its hash.
+    Nothing happens when the app does not offer it (``KAPU_REMEMBER_BROWSER_DAYS = 0``)."""
+    state = get_state()
+    remembered = services.trusted.remember(state.deps, request_context(), account)
+    if remembered is not None:
+        response.set_cookie(
+            TRUSTED_COOKIE,
+            remembered.token,
+            max_age=state.config.remember_browser_days * 24 * 60 * 60,
+            path=state.config.url_prefix,
+            secure=request.is_secure,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
 
 
 def remember_device(response: Response, account: Account) -> Response:
@@ -173,13 +197,16 @@ def check_eid(raw_document_id: str, raw_registration_code: str) -> tuple[dict[st
 
 def end_session() -> None:
     """Log out: the session ends first, so logging out works even with the database down;
-    recording it is best effort."""
+    revoking its session row and recording it is best effort."""
     proof = kapu_session.current_proof()
+    token = kapu_session.session_token()
     kapu_session.end()
     if proof is None:
         return
     try:
-        services.logout(get_state().deps, request_context(), account_id=proof.account_id)
+        services.logout(
+            get_state().deps, request_context(), account_id=proof.account_id, token=token
+        )
     except DBAPIError:
         current_app.logger.warning("logout not recorded: database unavailable")
 

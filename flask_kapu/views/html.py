@@ -174,7 +174,7 @@ def login() -> Response | Page:
             username=form.username.data,
             password=form.password.data,
         )
-        return remember_device(signed_in(result), result.account)
+        return signed_in(result)  # a completed login marks the browser known (views.history)
 
     return handle(form, "kapu/login.html", action)
 

@@ -10,12 +10,12 @@ from .. import services
 from .. import session as kapu_session
 from ..auth import acting_account, add_method
 from ..errors import KapuHTTPError
-from ..forms import ActionForm, CodeEntryForm
+from ..forms import ActionForm, PluszCodeForm
 from ..i18n import problem_detail
 from ..responses import safe_next
 from ..state import get_state, request_context
 from ..store import Account
-from .common import rate_limit
+from .common import rate_limit, remember_browser
 from .html import Page, html, next_url, page, refused
 
 __all__: list[str] = []
@@ -30,12 +30,15 @@ def _plusz_page(
     status: int = 200,
     headers: dict[str, str] | None = None,
     *,
-    failed: tuple[str, CodeEntryForm] | None = None,
+    failed: tuple[str, PluszCodeForm] | None = None,
     **context: object,
 ) -> Page:
-    """The step-up page; ``failed`` is the method and submitted form that failed."""
+    """The step-up page; ``failed`` is the method and submitted form that failed.
+
+    Finishing a login, each method offers to remember the browser (unless the app does not).
+    """
     state = get_state()
-    code_forms = {m: CodeEntryForm(formdata=None, prefix=m) for m in _CODE_METHODS}
+    code_forms = {m: PluszCodeForm(formdata=None, prefix=m) for m in _CODE_METHODS}
     if failed is not None:
         code_forms[failed[0]] = failed[1]
     with state.deps.store.reading() as repo:
@@ -47,6 +50,7 @@ def _plusz_page(
         headers,
         methods=[m for m in methods if m in _METHODS],
         pending=pending,
+        remember_days=state.config.remember_browser_days if pending else 0,
         hint=live.session_hint if live else None,
         send_form=ActionForm(formdata=None),
         csrf=generate_csrf(),
@@ -100,7 +104,7 @@ def plusz_verify(method: str) -> Response | Page:
     account, pending = found
     if method not in _CODE_METHODS:
         return _plusz_page(account, pending, 404, message=problem_detail("not_found"))
-    form = CodeEntryForm(prefix=method)  # each method's form has field names of its own
+    form = PluszCodeForm(prefix=method)  # each method's form has field names of its own
     if not form.validate_on_submit():
         status, message = refused(form)
         return _plusz_page(account, pending, status, message=message, failed=(method, form))
@@ -120,4 +124,6 @@ def plusz_verify(method: str) -> Response | Page:
             account, pending, error.status, error.headers(), message=message, failed=(method, form)
         )
     add_method(account, method)
+    if pending and form.remember_browser.data:
+        return remember_browser(redirect(next_url()), account)
     return redirect(next_url())

@@ -24,6 +24,7 @@ from ..responses import safe_next
 from ..state import get_state, request_context
 from ..store import Account
 from .common import login_time, rate_limit, require_offered, secret_context
+from .history import login_notice
 from .html import Page, html, page, refused, show_errors
 
 __all__: list[str] = []
@@ -47,14 +48,14 @@ def _next() -> str | None:
 def _security_page(account: Account, status: int = 200, **context: Any) -> Page:
     state = get_state()
     with state.deps.store.reading() as repo:
-        events = repo.recent_events(account.id)
         factors = repo.factors(account.id)
         recovery_left = repo.unused_recovery_codes(account.id)
     context.setdefault("form", ChangePasswordForm(formdata=None))
     return page(
         "kapu/security.html",
         status,
-        events=events,
+        activity=services.history.recent_activity(state.deps, account.id),
+        login_notice=login_notice(),
         factors=factors,
         recovery_left=recovery_left,
         first_factor=not factors,

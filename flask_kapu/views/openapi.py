@@ -92,7 +92,12 @@ def document(
 ) -> dict[str, Any]:
     """The OpenAPI document for an API mounted at ``prefix`` (e.g. ``/kapu/api``), with the
     registration operations of the ways in the app offers (``registration``)."""
-    code_body = _body(["code"], {"code": _STR})
+    # Honoured when the second factor completes a login and KAPU_REMEMBER_BROWSER_DAYS > 0.
+    remember = {
+        "type": "boolean",
+        "description": "Remember this browser: its next login skips the second factor",
+    }
+    code_body = _body(["code"], {"code": _STR, "remember_browser": remember})
     # The current password: a first factor needs it unless the login is a few minutes old.
     password = {
         "type": "string",
@@ -101,6 +106,9 @@ def document(
     credential_body = _body(
         ["credential"],
         {"credential": {"type": "object"}, "label": _STR, "password": password},
+    )
+    passkey_body = _body(
+        ["credential"], {"credential": {"type": "object"}, "remember_browser": remember}
     )
     empty = (204, {"description": "Done"})
     sent = (202, _json(_ref("CodeSent"), "A code was mailed"))
@@ -249,7 +257,7 @@ def document(
             "post": _operation(
                 "Step up with a passkey",
                 _session_answer(),
-                body=credential_body,
+                body=passkey_body,
                 errors=(401,),
                 tag="plusz",
             )
@@ -333,10 +341,47 @@ def document(
                 tag="factors",
             ),
             "delete": _operation(
-                "Remove a factor (needs a fresh step-up)",
+                "Remove a factor (needs a fresh step-up; other sessions end)",
                 empty,
                 errors=(401, 403, 404),
                 tag="factors",
+            ),
+        },
+        "/account/close": {
+            "post": _operation(
+                "Close the account for good: personal data, factors and sessions are erased, "
+                "the username stays reserved, this session ends (needs a fresh step-up; "
+                "an account without a factor, the password)",
+                empty,
+                body=_body(["confirm"], {"confirm": {"const": True}, "password": password}),
+                errors=(401, 403),
+            )
+        },
+        "/account/export": {
+            "get": {
+                "summary": "Everything stored about the account but its secrets "
+                "(needs a fresh step-up when the account has a factor)",
+                "tags": ["account"],
+                "responses": {
+                    "200": _json(_ref("AccountExport"), "The account's data"),
+                    **{k: v for k, v in _problems(401, 403).items() if k in {"401", "403", "503"}},
+                },
+            }
+        },
+        "/browsers/{trusted_id}": {
+            "parameters": [
+                {
+                    "name": "trusted_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                }
+            ],
+            "delete": _operation(
+                "Forget a remembered browser: its next login asks for the second factor",
+                empty,
+                errors=(401, 404),
+                tag="sessions",
             ),
         },
         "/factors/recovery-codes": {
@@ -355,6 +400,79 @@ def document(
                 ),
                 errors=(401, 403),
                 tag="factors",
+            )
+        },
+        "/activity": {
+            "get": {
+                "summary": "The account's last 20 events in plain words, newest first "
+                "(a burst of the same failure is one entry with its count)",
+                "tags": ["account"],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["events"],
+                            "properties": {"events": {"type": "array", "items": _ref("Activity")}},
+                        },
+                        "The activity",
+                    ),
+                    **{k: v for k, v in _problems(401).items() if k in {"401", "503"}},
+                },
+            }
+        },
+        "/sessions": {
+            "get": {
+                "summary": "Where the account is logged in (`current` marks this session) "
+                "and the browsers it remembers",
+                "tags": ["sessions"],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["sessions", "browsers"],
+                            "properties": {
+                                "sessions": {"type": "array", "items": _ref("LoginSession")},
+                                "browsers": {"type": "array", "items": _ref("RememberedBrowser")},
+                            },
+                        },
+                        "The live sessions and the remembered browsers, newest first",
+                    ),
+                    **{k: v for k, v in _problems(401).items() if k in {"401", "503"}},
+                },
+            }
+        },
+        "/sessions/{session_id}": {
+            "parameters": [
+                {
+                    "name": "session_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                }
+            ],
+            "delete": _operation(
+                "End a session: another one needs a fresh step-up; this one is a logout",
+                empty,
+                errors=(401, 403, 404),
+                tag="sessions",
+            ),
+        },
+        "/sessions/end-others": {
+            "post": _operation(
+                "End every other session of the account (needs a fresh step-up)",
+                (
+                    200,
+                    _json(
+                        {
+                            "type": "object",
+                            "required": ["ended"],
+                            "properties": {"ended": {"type": "integer", "minimum": 0}},
+                        },
+                        "How many sessions were ended",
+                    ),
+                ),
+                errors=(401, 403),
+                tag="sessions",
             )
         },
     }
@@ -432,6 +550,8 @@ def _schemas() -> dict[str, Any]:
                 "plusz_time",
                 "enrolled_methods",
                 "pending",
+                "last_login",
+                "failed_since",
                 "csrf_token",
             ],
             "properties": {
@@ -445,7 +565,23 @@ def _schemas() -> dict[str, Any]:
                 "enrolled_methods": _METHODS,
                 "pending": {"enum": [None, "second_factor", "username"]},
                 "methods": _METHODS,
+                "last_login": {
+                    "oneOf": [{"type": "null"}, _ref("LastLogin")],
+                    "description": "The login before this session's; null for the first, "
+                    "or without a login",
+                },
+                "failed_since": {
+                    "type": ["integer", "null"],
+                    "minimum": 0,
+                    "description": "Wrong passwords and codes typed on the account between "
+                    "that login and this one; null without a login",
+                },
                 "csrf_token": _STR,
+                "browser_remembered": {
+                    "type": "boolean",
+                    "description": "Login answers: the second factor was skipped because this "
+                    "browser is remembered (the level is still ugyfelkapu)",
+                },
             },
         },
         "PersonInput": person,
@@ -488,6 +624,138 @@ def _schemas() -> dict[str, Any]:
             "properties": {
                 "factor": _ref("Factor"),
                 "recovery_codes": {"type": "array", "items": _STR},
+            },
+        },
+        "LastLogin": {
+            "type": "object",
+            "required": ["at", "ip", "browser"],
+            "properties": {
+                "at": {"type": "string", "format": "date-time"},
+                "ip": {"type": ["string", "null"]},
+                "browser": {
+                    "type": ["string", "null"],
+                    "description": "Browser and system, e.g. Firefox 128 on Windows 10",
+                },
+            },
+        },
+        "Activity": {
+            "type": "object",
+            "required": ["event", "label", "at", "last_at", "count", "ip", "browser"],
+            "properties": {
+                "event": {"type": "string", "description": "The audit event, e.g. login"},
+                "label": {
+                    "type": "string",
+                    "description": "In plain words, in the request's language",
+                },
+                "at": {"type": "string", "format": "date-time"},
+                "last_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "The last of a burst of the same failure (else = at)",
+                },
+                "count": {"type": "integer", "minimum": 1},
+                "ip": {"type": ["string", "null"]},
+                "browser": {"type": ["string", "null"]},
+            },
+        },
+        "LoginSession": {
+            "type": "object",
+            "required": [
+                "id",
+                "current",
+                "browser",
+                "ip",
+                "created_at",
+                "last_seen_at",
+                "expires_at",
+                "level",
+                "methods",
+            ],
+            "properties": {
+                "id": {"type": "integer"},
+                "current": {"type": "boolean"},
+                "browser": {"type": ["string", "null"]},
+                "ip": {"type": ["string", "null"]},
+                "created_at": {"type": "string", "format": "date-time"},
+                "last_seen_at": {"type": "string", "format": "date-time"},
+                "expires_at": {"type": "string", "format": "date-time"},
+                "level": {"enum": ["ugyfelkapu", "plusz"]},
+                "methods": _METHODS,
+            },
+        },
+        "AccountExport": {
+            "type": "object",
+            "required": [
+                "exported_at",
+                "account",
+                "person",
+                "factors",
+                "recovery_codes_left",
+                "sessions",
+                "trusted_browsers",
+                "events",
+            ],
+            "properties": {
+                "exported_at": {"type": "string", "format": "date-time"},
+                "account": {
+                    "type": "object",
+                    "required": ["username", "email", "status", "language", "created_at"],
+                    "properties": {
+                        "username": _STR,
+                        "email": _STR,
+                        "status": _STR,
+                        "language": _STR,
+                        "registered_via": _STR,
+                        "created_at": {"type": "string", "format": "date-time"},
+                        "activated_at": _TIME,
+                        "password_changed_at": _TIME,
+                        "imported_username": {"type": ["string", "null"]},
+                    },
+                },
+                "person": {"type": ["object", "null"]},
+                "factors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["method", "label", "created_at"],
+                        "properties": {
+                            "method": _STR,
+                            "label": _STR,
+                            "created_at": {"type": "string", "format": "date-time"},
+                            "confirmed_at": _TIME,
+                            "last_used_at": _TIME,
+                        },
+                    },
+                },
+                "recovery_codes_left": {"type": "integer", "minimum": 0},
+                "sessions": {"type": "array", "items": {"type": "object"}},
+                "trusted_browsers": {"type": "array", "items": {"type": "object"}},
+                "events": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["event", "at"],
+                        "properties": {
+                            "event": _STR,
+                            "at": {"type": "string", "format": "date-time"},
+                            "ip": {"type": ["string", "null"]},
+                            "user_agent": {"type": ["string", "null"]},
+                            "detail": {"type": ["object", "null"]},
+                        },
+                    },
+                },
+            },
+        },
+        "RememberedBrowser": {
+            "type": "object",
+            "required": ["id", "browser", "ip", "created_at", "expires_at", "last_used_at"],
+            "properties": {
+                "id": {"type": "integer"},
+                "browser": {"type": ["string", "null"]},
+                "ip": {"type": ["string", "null"]},
+                "created_at": {"type": "string", "format": "date-time"},
+                "expires_at": {"type": "string", "format": "date-time"},
+                "last_used_at": _TIME,
             },
         },
         "TotpStart": {

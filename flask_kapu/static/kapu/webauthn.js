@@ -6,6 +6,8 @@
  *   data-label-input (register: id of a text input with the passkey's name)
  *   data-password-input (register: id of the current-password input, sent with both
  *     requests; a first passkey needs it unless the login is a few minutes old)
+ *   data-remember-input (authenticate: id of the "remember this browser" checkbox, sent
+ *     as remember_browser when a login's second factor is due)
  *   data-messages (JSON: cancelled, unsupported, failed, saved)
  */
 (function () {
@@ -132,7 +134,11 @@
         });
       }
       return navigator.credentials.get({ publicKey: requestOptions(options) }).then(function (credential) {
-        return post(button.getAttribute("data-verify-url"), csrf, { credential: credentialJSON(credential) });
+        var remember = document.getElementById(button.getAttribute("data-remember-input") || "");
+        return post(button.getAttribute("data-verify-url"), csrf, {
+          credential: credentialJSON(credential),
+          remember_browser: Boolean(remember && remember.checked)
+        });
       });
     }).then(function (result) {
       if (passwordInput) { passwordInput.value = ""; }
